@@ -1,0 +1,109 @@
+"""tests/integration/deploy_runtime_test.py: deploy/ against the real mailbridge binary.
+
+  Entrypoint    deploy/entrypoint.sh run outside a container (temp root, MAILBRIDGE_* variables)
+                writes a config that `mailbridge --check-config` accepts; a mounted config is left
+                unchanged; a self-signed certificate is generated through the binary and announced
+  Healthcheck   `mailbridge healthcheck --config` exits 0 against a running server and non-zero,
+                naming the failing listener, once it is stopped
+  HarnessSmoke  the harness itself: all four listeners greet, SIGTERM exits 0, hashed user works
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ENTRYPOINT = harness.REPO_ROOT / "deploy/entrypoint.sh"
+
+
+def run_entrypoint(root, *args, **env):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("MAILBRIDGE_")}
+    full_env.update({"MAILBRIDGE_BIN": harness.binary(), "MAILBRIDGE_ROOT": str(root)})
+    full_env.update(env)
+    return subprocess.run(["bash", str(ENTRYPOINT), *args], env=full_env, capture_output=True,
+                          text=True, timeout=120)
+
+
+class Entrypoint(unittest.TestCase):
+    def test_env_config_passes_check_config(self):
+        with tempfile.TemporaryDirectory() as root:
+            cert, key = harness.make_cert(root)
+            proc = run_entrypoint(root, "prepare", MAILBRIDGE_TLS_CERT=cert, MAILBRIDGE_TLS_KEY=key,
+                                  MAILBRIDGE_IMAP_PORT="1143", MAILBRIDGE_POP3_PORT="off",
+                                  MAILBRIDGE_USERS="alice:alice-pw,bob:bob-pw",
+                                  MAILBRIDGE_STORE_PATH=f"{root}/vmail/%d/%n/Maildir")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            config = Path(root, "etc/mailbridge/mailbridge.toml")
+            self.assertTrue(config.is_file(), proc.stderr)
+            text = config.read_text()
+            self.assertIn('imap = ["0.0.0.0:1143"]', text)
+            self.assertIn('imaps = ["0.0.0.0:993"]', text)
+            self.assertNotIn("pop3 =", text)
+            self.assertIn(f'cert = "{cert}"', text)
+            users = Path(root, "etc/mailbridge/users").read_text().splitlines()
+            self.assertEqual([u.split(":")[0] for u in users], ["alice", "bob"])
+            self.assertTrue(all(u.split(":", 1)[1].startswith("{SHA512-CRYPT}") for u in users))
+            check = harness.run_binary("--check-config", "--config", str(config))
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def test_self_signed_certificate_is_generated_loudly(self):
+        with tempfile.TemporaryDirectory() as root:
+            proc = run_entrypoint(root, "prepare")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertIn("SELF-SIGNED", proc.stderr)
+            etc = Path(root, "etc/mailbridge")
+            self.assertGreater(etc.joinpath("cert.pem").stat().st_size, 0)
+            self.assertEqual(etc.joinpath("key.pem").stat().st_mode & 0o077, 0)
+            self.assertIn("-----BEGIN CERTIFICATE-----", etc.joinpath("cert.pem").read_text())
+            check = harness.run_binary("--check-config", "--config", str(etc / "mailbridge.toml"))
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
+    def test_mounted_config_is_used_unchanged(self):
+        with tempfile.TemporaryDirectory() as root:
+            etc = Path(root, "etc/mailbridge")
+            etc.mkdir(parents=True)
+            mounted = "# mine\n[listen]\nimap = [\"127.0.0.1:1\"]\n"
+            etc.joinpath("mailbridge.toml").write_text(mounted)
+            proc = run_entrypoint(root, "prepare", MAILBRIDGE_IMAP_PORT="2")
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(etc.joinpath("mailbridge.toml").read_text(), mounted)
+            self.assertIn("unchanged", proc.stderr)
+            self.assertFalse(etc.joinpath("cert.pem").exists())
+
+    def test_bad_port_is_refused(self):
+        with tempfile.TemporaryDirectory() as root:
+            proc = run_entrypoint(root, "prepare", MAILBRIDGE_IMAP_PORT="imap")
+            self.assertEqual(proc.returncode, 1)
+            self.assertIn("MAILBRIDGE_IMAP_PORT", proc.stderr)
+
+
+class Healthcheck(unittest.TestCase):
+    def test_running_then_stopped(self):
+        with harness.Server(hashed_users={}) as srv:
+            ok = harness.run_binary("healthcheck", "--config", srv.config_path)
+            self.assertEqual(ok.returncode, 0, ok.stdout + ok.stderr)
+            srv.stop()
+            bad = harness.run_binary("healthcheck", "--config", srv.config_path)
+            self.assertNotEqual(bad.returncode, 0)
+            # The reason names a listener that is down.
+            self.assertRegex(bad.stdout + bad.stderr, r"127\.0\.0\.1:\d+")
+
+
+class HarnessSmoke(unittest.TestCase):
+    def test_greetings_and_clean_exit(self):
+        with harness.Server() as srv:
+            for proto in harness.PROTOCOLS:
+                line = harness.read_greeting(srv.host, srv.ports[proto], proto)
+                self.assertTrue(harness.greeting_ok(proto, line), f"{proto}: {line!r}")
+            self.assertTrue(Path(srv.passwd_path).read_text().count("{SHA512-CRYPT}") == 1)
+            code = srv.stop()
+            self.assertEqual(code, 0)
+
+
+if __name__ == "__main__":
+    harness.main()
