@@ -129,18 +129,35 @@ class Parser {
   const ParserLimits& limits() const { return limits_; }
 
  private:
-  enum class State : std::uint8_t { line, literal, wait_continuation, discard_line, dead };
+  enum class State : std::uint8_t {
+    line,               // reading a command line
+    literal,            // reading literal bytes
+    wait_continuation,  // NeedContinuation returned; next() starts the literal
+    discard_line,       // dropping the rest of a bad line
+    discard_literal,    // dropping a "{n+}" literal announced by a bad line
+    dead,               // after a fatal error: swallow everything
+  };
   enum class Mode : std::uint8_t { command, raw_line, done };
 
-  ParseEvent on_line(std::string_view line);
+  struct LiteralSpec {
+    std::size_t start = 0;  // offset of '{' in the line
+    std::uint64_t size = 0;
+    bool non_sync = false;
+  };
+  static std::optional<LiteralSpec> trailing_literal(std::string_view line);
+
+  std::optional<ParseEvent> on_line(std::string_view line);
   ParseEvent finish_command();
-  ParseEvent fail(ParseErrorKind kind, std::string text, bool discard_rest_of_line);
+  ParseError make_error(ParseErrorKind kind, std::string text) const;
+  ParseEvent drop_after_line(std::string_view line, ParseErrorKind kind, std::string text);
+  void remember_tail(std::string_view discarded);
   void reset_command();
-  void peek_header();
+  void peek_header(std::string_view line);
 
   ParserLimits limits_;
   std::string in_;
-  std::size_t pos_ = 0;  // consumed prefix of in_
+  std::size_t pos_ = 0;   // consumed prefix of in_
+  std::size_t scan_ = 0;  // in_ before this holds no LF of the current line
   State state_ = State::line;
   Mode mode_ = Mode::command;
 
@@ -148,19 +165,21 @@ class Parser {
   // (NUL is not allowed outside literals, RFC 3501 §9 CHAR8), literal contents in order.
   std::string text_;
   std::vector<std::string> literals_;
-  std::string message_;             // the APPEND message literal
+  std::string message_;            // the APPEND message literal
   bool have_message_ = false;
-  std::size_t message_index_ = 0;   // its position among the literals
+  bool message_non_sync_ = false;
+  std::size_t message_index_ = 0;  // its position among the literals
   std::size_t command_bytes_ = 0;
   std::uint64_t literal_left_ = 0;
   bool literal_is_message_ = false;
   std::uint64_t discard_left_ = 0;
-  std::string discard_tail_;        // tail of a discarded line, to spot "{n+}"
+  std::string discard_tail_;       // tail of a discarded line, to spot "{n+}"
 
-  // Tag and command name of the command being assembled, once its first line is seen.
+  // Tag and command name of the command being assembled, from its first line.
   std::string tag_;
   std::optional<CommandName> command_;
   bool uid_ = false;
+  std::size_t header_len_ = 0;     // length of "tag SP name SP"
 };
 
 }  // namespace mb::imap
