@@ -87,7 +87,7 @@ struct MessageStructure {
 };
 
 struct ParseLimits {
-  std::uint32_t max_depth = 50;          // nesting of multipart / message parts
+  std::uint32_t max_depth = 100;         // nesting of multipart / message parts
   std::uint32_t max_parts = 10000;       // total parts in the tree
   std::uint32_t max_header_size = 256 * 1024;  // octets of one header block parsed for fields
   std::uint32_t max_boundary = 200;      // RFC 2046 allows 70; longer ones are accepted up to this
