@@ -1,0 +1,67 @@
+// File: protocols/pop3/body_writer.cpp
+#include "protocols/pop3/body_writer.hpp"
+
+#include <cstring>
+
+namespace mb::pop3 {
+
+bool BodyWriter::end_of_line(bool empty_line) {
+  if (!limited_) return false;
+  if (in_header_) {
+    if (!empty_line) return false;
+    in_header_ = false;  // the blank line ends the header and is sent
+    return lines_left_ == 0;
+  }
+  if (lines_left_ > 0) --lines_left_;
+  return lines_left_ == 0;
+}
+
+bool BodyWriter::feed(std::string_view chunk, std::string& out) {
+  if (done_) return true;
+  if (limited_ && !in_header_ && lines_left_ == 0) {
+    done_ = true;
+    return true;
+  }
+  const char* p = chunk.data();
+  std::size_t n = chunk.size();
+  while (n > 0) {
+    if (at_line_start_ && *p == '.') out.push_back('.');  // RFC 1939 §3 byte-stuffing
+    const void* hit = std::memchr(p, '\n', n);
+    if (hit == nullptr) {
+      out.append(p, n);
+      line_len_ += n;
+      prev_cr_ = p[n - 1] == '\r';
+      at_line_start_ = false;
+      return false;
+    }
+    const auto seg = static_cast<std::size_t>(static_cast<const char*>(hit) - p);
+    out.append(p, seg);
+    const bool cr_before = seg > 0 ? p[seg - 1] == '\r' : prev_cr_;
+    if (!cr_before) out.push_back('\r');  // bare LF -> CRLF
+    out.push_back('\n');
+    line_len_ += seg;
+    const std::size_t content = line_len_ - (cr_before ? 1 : 0);
+    line_len_ = 0;
+    prev_cr_ = false;
+    at_line_start_ = true;
+    p += seg + 1;
+    n -= seg + 1;
+    if (end_of_line(content == 0)) {
+      done_ = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+void BodyWriter::finish(std::string& out) {
+  if (!at_line_start_) {
+    // A final line without a line end (or ending in a lone CR) is terminated.
+    out.append(prev_cr_ ? "\n" : "\r\n");
+    at_line_start_ = true;
+  }
+  out.append(".\r\n");
+  done_ = true;
+}
+
+}  // namespace mb::pop3

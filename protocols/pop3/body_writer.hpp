@@ -1,0 +1,51 @@
+// File: protocols/pop3/body_writer.hpp
+//
+// Turns a message's wire octets, fed in arbitrary chunks (RETR streams 64 KB reads), into a
+// POP3 multi-line body (RFC 1939 §3): every line ends in CRLF (a bare LF gets its CR), a line
+// starting with "." gets another "." (dot-stuffing, across chunk boundaries), a final line
+// without a line end is terminated, and ".\r\n" closes the response. Octets pass unchanged
+// otherwise (8-bit content included).
+//
+// TOP (RFC 1939 §7): with a body line limit n, only the header, the blank line and the first
+// n body lines are written; feed() then reports `done` and the caller stops reading. A
+// message without a blank line is all header and is sent whole.
+//
+// No allocation of its own: appends to the caller's string (one response buffer).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mb::pop3 {
+
+class BodyWriter {
+ public:
+  // `body_lines`: nullopt for RETR (everything), n for TOP.
+  explicit BodyWriter(std::optional<std::uint32_t> body_lines = std::nullopt)
+      : limited_(body_lines.has_value()), lines_left_(body_lines.value_or(0)) {}
+
+  // Appends the stuffed form of `chunk` to `out`. Returns true when the TOP limit has been
+  // reached (the rest of the message is not wanted).
+  bool feed(std::string_view chunk, std::string& out);
+  // Terminates the last line if needed and appends the ".\r\n" terminator.
+  void finish(std::string& out);
+
+  bool done() const { return done_; }
+
+ private:
+  // Called at each LF; returns true when output must stop after this line.
+  bool end_of_line(bool empty_line);
+
+  bool limited_;
+  std::uint32_t lines_left_;
+  bool in_header_ = true;
+  bool at_line_start_ = true;
+  bool prev_cr_ = false;        // the last octet written was CR (CRLF split across chunks)
+  std::size_t line_len_ = 0;    // octets of the current line so far, CR included
+  bool done_ = false;
+};
+
+}  // namespace mb::pop3

@@ -1,0 +1,172 @@
+// File: protocols/pop3/session_impl.hpp
+//
+// Private: the POP3 session state machine behind pop3::make_session(). Split over
+// session.cpp (lifecycle, input, AUTHORIZATION: USER/PASS/APOP/AUTH/STLS/CAPA) and
+// session_transaction.cpp (TRANSACTION and UPDATE: STAT..UIDL, streaming RETR/TOP, QUIT).
+//
+// States (RFC 1939 §3): authorization -> [sasl] -> transaction -> update; tls_pending between
+// STLS and the handshake; closing after close() was asked; closed after on_closed().
+// Invariants:
+//  - One command at a time. While one is asynchronous (auth, store, a streaming RETR) `busy_`
+//    is set, reading is paused and further input stays in `in_` (bounded: kMaxBufferedInput).
+//  - Responses are built in `out_` and handed to the sink in one send() per batch or chunk.
+//  - Every asynchronous callback holds a weak reference to `alive_` and does nothing once
+//    the session is closed or destroyed (session.hpp lifetime rule).
+//  - The maildrop is a snapshot taken at login (after Mailbox::rescan()): message numbers and
+//    sizes never change during the session; deletions are only marks until QUIT.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gateway/auth/authenticator.hpp"
+#include "gateway/store/store.hpp"
+#include "protocols/common/sasl.hpp"
+#include "protocols/common/session.hpp"
+#include "protocols/pop3/body_writer.hpp"
+#include "protocols/pop3/command.hpp"
+#include "protocols/pop3/settings.hpp"
+
+namespace mb::pop3 {
+
+// Consecutive -ERR answers after which the connection is closed (issue #4 "Bad input").
+inline constexpr unsigned kMaxConsecutiveErrors = 10;
+// Input kept while a command runs (pipelined commands); beyond this the client is cut off.
+inline constexpr std::size_t kMaxBufferedInput = 256 * 1024;
+// RETR/TOP read size from the store.
+inline constexpr std::size_t kReadChunk = 64 * 1024;
+
+class Pop3Session final : public proto::Session, public store::MailboxObserver {
+ public:
+  Pop3Session(proto::SessionSink& sink, const Settings& settings, Services& services);
+  ~Pop3Session() override;
+  Pop3Session(const Pop3Session&) = delete;
+  Pop3Session& operator=(const Pop3Session&) = delete;
+
+  void on_start() override;
+  void on_data(std::string_view bytes) override;
+  void on_writable() override;
+  void on_tls_ready() override;
+  void on_shutdown() override;
+  void on_timeout() override;
+  void on_closed() override;
+
+  void on_mailbox_changed(std::span<const store::Change> changes) override;
+
+ private:
+  enum class State { authorization, sasl, transaction, update, tls_pending, closing, closed };
+
+  struct Message {
+    store::Uid uid = 0;
+    std::uint64_t size = 0;
+    bool deleted = false;       // DELE in this session
+    bool seen_pending = false;  // RETR with seen_on_retr = quit
+  };
+
+  struct Transfer {
+    std::size_t index = 0;  // into messages_
+    store::Uid uid = 0;
+    std::uint64_t size = 0;
+    std::uint64_t offset = 0;
+    bool is_retr = true;
+    bool header_sent = false;
+    bool waiting_writable = false;
+    BodyWriter writer;
+  };
+
+  // ---- plumbing (session.cpp)
+  // Wraps a completion callback: it runs only while the session exists and is not closed.
+  template <class F>
+  auto guarded(F f) {
+    return [weak = std::weak_ptr<int>(alive_), this, f = std::move(f)](auto&&... args) mutable {
+      if (weak.expired() || state_ == State::closed) return;
+      f(std::forward<decltype(args)>(args)...);
+    };
+  }
+  bool active() const { return state_ != State::closing && state_ != State::closed; }
+  void flush();
+  void ok(std::string_view text);
+  void err(std::string_view text, bool counts = true);
+  void set_busy(bool busy);
+  void finish_async();  // an asynchronous command completed: flush, resume input
+  void close_session();
+  void release();
+  void process_input();
+  void handle_line(std::string_view line);
+  void handle_command(const Command& cmd);
+  bool plaintext_allowed() const;
+  void log_info(std::string_view what) const;
+
+  // ---- AUTHORIZATION (session.cpp)
+  void cmd_capa();
+  void cmd_user(const Command& cmd);
+  void cmd_pass(const Command& cmd);
+  void cmd_apop(const Command& cmd);
+  void cmd_auth(const Command& cmd);
+  void cmd_stls(const Command& cmd);
+  void sasl_line(std::string_view line);
+  void sasl_step(const proto::sasl::Step& step);
+  void verify_password(std::string user, std::string password);
+  void on_auth(const auth::AuthOutcome& outcome);
+  void login_failed(std::string_view text);
+  void open_maildrop(const std::string& user, const std::string& home);
+  void take_snapshot();
+  bool apop_offered() const;
+
+  // ---- TRANSACTION / UPDATE (session_transaction.cpp)
+  // The message for a message-number argument, or nullptr after answering -ERR.
+  Message* lookup(std::string_view arg, bool check_store);
+  void cmd_stat(const Command& cmd);
+  void cmd_list(const Command& cmd);
+  void cmd_uidl(const Command& cmd);
+  void cmd_retr_top(const Command& cmd, bool is_retr);
+  void cmd_dele(const Command& cmd);
+  void cmd_rset(const Command& cmd);
+  void cmd_noop(const Command& cmd);
+  void cmd_quit_transaction();
+  void read_next_chunk();
+  void on_chunk(store::StoreResult<std::string> result);
+  void transfer_done();
+  void apply_seen(std::vector<store::Uid> uids);
+  void update_apply_deletes();
+  void update_finished(bool ok, std::string_view error_text);
+
+  proto::SessionSink& sink_;
+  const Settings& settings_;
+  Services& services_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+
+  State state_ = State::authorization;
+  bool busy_ = false;
+  bool paused_ = false;
+  bool waiting_output_ = false;  // pipelined commands wait for on_writable()
+  unsigned consecutive_errors_ = 0;
+
+  std::string in_;
+  std::size_t in_pos_ = 0;
+  LineReader reader_;
+  std::string out_;
+
+  std::string apop_timestamp_;      // "<...@host>" from the greeting, if APOP is offered
+  std::string pending_user_;        // from USER, for the next PASS
+  bool have_pending_user_ = false;
+  std::optional<proto::sasl::SaslServer> sasl_;
+
+  std::string user_;                // authenticated user
+  bool locked_ = false;             // we hold the LockRegistry lock for user_
+  store::UserStorePtr user_store_;
+  store::MailboxPtr mailbox_;
+  bool observing_ = false;
+  std::uint32_t uidvalidity_ = 0;
+  std::vector<Message> messages_;
+  std::uint32_t live_count_ = 0;    // messages not marked deleted
+  std::uint64_t live_size_ = 0;
+  std::optional<Transfer> transfer_;
+};
+
+}  // namespace mb::pop3

@@ -1,0 +1,311 @@
+// File: protocols/pop3/session_transaction.cpp
+//
+// TRANSACTION and UPDATE states of the POP3 session (RFC 1939 §5, §6): STAT, LIST, UIDL,
+// RETR and TOP (streamed from the store with back-pressure), DELE, RSET, NOOP, QUIT.
+#include <fmt/format.h>
+
+#include <iterator>
+
+#include "gateway/log/log.hpp"
+#include "protocols/pop3/session_impl.hpp"
+
+namespace mb::pop3 {
+namespace {
+
+void append_number(std::string& out, std::uint64_t v) {
+  char buf[24];
+  char* end = buf + sizeof buf;
+  char* p = end;
+  do {
+    *--p = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  out.append(p, static_cast<std::size_t>(end - p));
+}
+
+}  // namespace
+
+Pop3Session::Message* Pop3Session::lookup(std::string_view arg, bool check_store) {
+  const auto n = parse_number(arg);
+  if (!n || *n > messages_.size()) {
+    err(fmt::format("There's no message {}.", arg.substr(0, 12)));
+    return nullptr;
+  }
+  Message& m = messages_[*n - 1];
+  if (m.deleted) {
+    err("Message is deleted.");
+    return nullptr;
+  }
+  if (check_store && mailbox_->find(m.uid) == nullptr) {
+    // Expunged by another session (IMAP) meanwhile: the number stays, the message is gone.
+    err("Message was expunged by another session.", false);
+    return nullptr;
+  }
+  return &m;
+}
+
+void Pop3Session::cmd_stat(const Command& cmd) {
+  if (cmd.argc != 0) return err("Too many arguments.");
+  consecutive_errors_ = 0;
+  out_.append("+OK ");
+  append_number(out_, live_count_);
+  out_.push_back(' ');
+  append_number(out_, live_size_);
+  out_.append("\r\n");
+}
+
+void Pop3Session::cmd_list(const Command& cmd) {
+  if (cmd.argc > 1) return err("Too many arguments.");
+  if (cmd.argc == 1) {
+    Message* m = lookup(cmd.args[0], false);
+    if (m == nullptr) return;
+    consecutive_errors_ = 0;
+    out_.append("+OK ");
+    append_number(out_, static_cast<std::uint64_t>(m - messages_.data()) + 1);
+    out_.push_back(' ');
+    append_number(out_, m->size);
+    out_.append("\r\n");
+    return;
+  }
+  consecutive_errors_ = 0;
+  out_.append("+OK ");
+  append_number(out_, live_count_);
+  out_.append(" messages:\r\n");
+  out_.reserve(out_.size() + messages_.size() * 16);
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (messages_[i].deleted) continue;
+    append_number(out_, i + 1);
+    out_.push_back(' ');
+    append_number(out_, messages_[i].size);
+    out_.append("\r\n");
+  }
+  out_.append(".\r\n");
+}
+
+void Pop3Session::cmd_uidl(const Command& cmd) {
+  if (cmd.argc > 1) return err("Too many arguments.");
+  if (cmd.argc == 1) {
+    Message* m = lookup(cmd.args[0], false);
+    if (m == nullptr) return;
+    consecutive_errors_ = 0;
+    out_.append("+OK ");
+    append_number(out_, static_cast<std::uint64_t>(m - messages_.data()) + 1);
+    out_.push_back(' ');
+    settings_.uidl_format.append(m->uid, uidvalidity_, out_);
+    out_.append("\r\n");
+    return;
+  }
+  consecutive_errors_ = 0;
+  out_.append("+OK\r\n");
+  out_.reserve(out_.size() + messages_.size() * 28);
+  for (std::size_t i = 0; i < messages_.size(); ++i) {
+    if (messages_[i].deleted) continue;
+    append_number(out_, i + 1);
+    out_.push_back(' ');
+    settings_.uidl_format.append(messages_[i].uid, uidvalidity_, out_);
+    out_.append("\r\n");
+  }
+  out_.append(".\r\n");
+}
+
+void Pop3Session::cmd_retr_top(const Command& cmd, bool is_retr) {
+  std::optional<std::uint32_t> lines;
+  if (is_retr) {
+    if (cmd.argc != 1) return err(cmd.argc == 0 ? "Message number required." : "Too many arguments.");
+  } else {
+    if (cmd.argc != 2) return err("TOP needs a message number and a line count.");
+    lines = parse_number(cmd.args[1], true);
+    if (!lines) return err("Invalid line count.");
+  }
+  Message* m = lookup(cmd.args[0], true);
+  if (m == nullptr) return;
+  Transfer t;
+  t.index = static_cast<std::size_t>(m - messages_.data());
+  t.uid = m->uid;
+  t.size = m->size;
+  t.is_retr = is_retr;
+  t.writer = BodyWriter(lines);
+  transfer_.emplace(std::move(t));
+  set_busy(true);
+  read_next_chunk();
+}
+
+void Pop3Session::read_next_chunk() {
+  Transfer& t = *transfer_;
+  mailbox_->read(t.uid, t.offset, kReadChunk,
+                 guarded([this](store::StoreResult<std::string> r) { on_chunk(std::move(r)); }));
+}
+
+void Pop3Session::on_chunk(store::StoreResult<std::string> result) {
+  if (!active() || !transfer_) return;
+  Transfer& t = *transfer_;
+  if (!result) {
+    if (t.header_sent) {
+      // Mid-stream failure: the response cannot be completed or retracted; drop the client.
+      log_info(fmt::format("read failed during RETR: {}", result.error().internal_text));
+      transfer_.reset();
+      return close_session();
+    }
+    transfer_.reset();
+    if (result.error().kind == store::ErrorKind::expunged) {
+      err("Message was expunged by another session.", false);
+    } else {
+      log_info(fmt::format("read failed: {}", result.error().internal_text));
+      err("[SYS/TEMP] Cannot read the message.");
+    }
+    return finish_async();
+  }
+  const std::string& chunk = *result;
+  if (!t.header_sent) {
+    t.header_sent = true;
+    consecutive_errors_ = 0;
+    out_.reserve(out_.size() + chunk.size() + chunk.size() / 32 + 64);
+    if (t.is_retr) {
+      out_.append("+OK ");
+      append_number(out_, t.size);
+      out_.append(" octets\r\n");
+    } else {
+      out_.append("+OK\r\n");
+    }
+  }
+  t.offset += chunk.size();
+  const bool limit_reached = t.writer.feed(chunk, out_);
+  if (limit_reached || chunk.size() < kReadChunk || t.offset >= t.size) {
+    t.writer.finish(out_);
+    return transfer_done();
+  }
+  flush();
+  if (sink_.output_queued() > proto::kOutputHighWater) {
+    t.waiting_writable = true;  // resumed by on_writable()
+    return;
+  }
+  read_next_chunk();
+}
+
+void Pop3Session::transfer_done() {
+  const Transfer t = std::move(*transfer_);
+  transfer_.reset();
+  if (t.is_retr) {
+    // RFC 1939 leaves \Seen to the server; DESIGN.md: RETR sets it per seen_on_retr, TOP never.
+    if (settings_.seen_on_retr == SeenOnRetr::immediate) {
+      const store::MessageInfo* info = mailbox_->find(t.uid);
+      if (info != nullptr && (info->flags & store::kSeen) == 0) apply_seen({t.uid});
+    } else if (settings_.seen_on_retr == SeenOnRetr::quit) {
+      messages_[t.index].seen_pending = true;
+    }
+  }
+  finish_async();
+}
+
+void Pop3Session::apply_seen(std::vector<store::Uid> uids) {
+  mailbox_->store_flags(std::move(uids), store::FlagOp::add, store::kSeen, {}, this,
+                        guarded([this](store::StoreResult<std::vector<store::Change>> r) {
+                          if (!r) log_info(fmt::format("setting \\Seen failed: {}", r.error().internal_text));
+                        }));
+}
+
+void Pop3Session::cmd_dele(const Command& cmd) {
+  if (cmd.argc != 1) return err(cmd.argc == 0 ? "Message number required." : "Too many arguments.");
+  Message* m = lookup(cmd.args[0], true);
+  if (m == nullptr) return;
+  m->deleted = true;
+  --live_count_;
+  live_size_ -= m->size;
+  ok("Marked to be deleted.");
+}
+
+void Pop3Session::cmd_rset(const Command& cmd) {
+  if (cmd.argc != 0) return err("Too many arguments.");
+  // RFC 1939 §5: unmark all messages marked as deleted. Pending \Seen (seen_on_retr = quit)
+  // is forgotten too, as Dovecot does: RSET undoes the session's changes.
+  live_count_ = static_cast<std::uint32_t>(messages_.size());
+  live_size_ = 0;
+  for (Message& m : messages_) {
+    m.deleted = false;
+    m.seen_pending = false;
+    live_size_ += m.size;
+  }
+  out_.append("+OK ");
+  append_number(out_, live_count_);
+  out_.append(" messages.\r\n");
+  consecutive_errors_ = 0;
+}
+
+void Pop3Session::cmd_noop(const Command& cmd) {
+  if (cmd.argc != 0) return err("Too many arguments.");
+  ok("");
+}
+
+// ------------------------------------------------------------------------------------------
+// UPDATE (RFC 1939 §6): apply \Seen (quit mode) then the deletions, and answer +OK only once
+// the store has confirmed them.
+
+void Pop3Session::cmd_quit_transaction() {
+  state_ = State::update;
+  set_busy(true);
+  std::vector<store::Uid> seen;
+  for (const Message& m : messages_) {
+    if (m.seen_pending && !m.deleted) seen.push_back(m.uid);
+  }
+  if (seen.empty()) return update_apply_deletes();
+  mailbox_->store_flags(std::move(seen), store::FlagOp::add, store::kSeen, {}, this,
+                        guarded([this](store::StoreResult<std::vector<store::Change>> r) {
+                          if (!r) {
+                            log_info(fmt::format("QUIT: setting \\Seen failed: {}", r.error().internal_text));
+                            return update_finished(false, "[SYS/TEMP] Failed to update the mailbox.");
+                          }
+                          update_apply_deletes();
+                        }));
+}
+
+void Pop3Session::update_apply_deletes() {
+  std::vector<store::Uid> uids;
+  for (const Message& m : messages_) {
+    if (m.deleted) uids.push_back(m.uid);
+  }
+  if (uids.empty()) return update_finished(true, {});
+  const std::size_t count = uids.size();
+  auto on_error = [this](const store::Error& e) {
+    log_info(fmt::format("QUIT: deleting failed: {}", e.internal_text));
+    update_finished(false, e.kind == store::ErrorKind::internal
+                               ? "[SYS/PERM] Failed to delete messages, none deleted."
+                               : "[SYS/TEMP] Failed to delete messages, none deleted.");
+  };
+  switch (settings_.delete_mode) {
+    case DeleteMode::expunge:
+      mailbox_->expunge(std::move(uids), this,
+                        guarded([this, on_error, count](store::StoreResult<std::vector<store::Uid>> r) {
+                          if (!r) return on_error(r.error());
+                          log_info(fmt::format("QUIT: {} marked, {} expunged", count, r->size()));
+                          update_finished(true, {});
+                        }));
+      return;
+    case DeleteMode::flag:
+    case DeleteMode::keyword: {
+      const bool flag = settings_.delete_mode == DeleteMode::flag;
+      std::vector<std::string> keywords;
+      if (!flag) keywords.emplace_back(kPop3DeletedKeyword);
+      mailbox_->store_flags(std::move(uids), store::FlagOp::add, flag ? store::kDeleted : 0,
+                            std::move(keywords), this,
+                            guarded([this, on_error](store::StoreResult<std::vector<store::Change>> r) {
+                              if (!r) return on_error(r.error());
+                              update_finished(true, {});
+                            }));
+      return;
+    }
+  }
+}
+
+void Pop3Session::update_finished(bool success, std::string_view error_text) {
+  if (state_ != State::update) return;
+  if (success) {
+    ok("Logging out.");
+  } else {
+    err(error_text, false);
+  }
+  log_info("QUIT");
+  state_ = State::authorization;  // so close_session() below proceeds from an active state
+  close_session();
+}
+
+}  // namespace mb::pop3

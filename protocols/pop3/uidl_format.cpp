@@ -1,0 +1,108 @@
+// File: protocols/pop3/uidl_format.cpp
+#include "protocols/pop3/uidl_format.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace mb::pop3 {
+
+UidlFormat::UidlFormat() {
+  Part u;
+  u.kind = Part::Kind::uid;
+  u.zero_pad = u.hex = u.upper = true;
+  u.width = 8;
+  Part v = u;
+  v.kind = Part::Kind::uidvalidity;
+  parts_ = {u, v};
+}
+
+mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format) {
+  UidlFormat f;
+  f.parts_.clear();
+  std::size_t max_len = 0;
+  auto add_literal = [&](char c) {
+    if (f.parts_.empty() || f.parts_.back().kind != Part::Kind::literal) f.parts_.emplace_back();
+    f.parts_.back().literal.push_back(c);
+    ++max_len;
+  };
+  for (std::size_t i = 0; i < format.size(); ++i) {
+    const char c = format[i];
+    if (c != '%') {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x21 || u > 0x7E) {
+        return mb::unexpected(fmt::format("character at offset {} is not printable ASCII", i));
+      }
+      add_literal(c);
+      continue;
+    }
+    const std::size_t start = i++;
+    if (i < format.size() && format[i] == '%') {
+      add_literal('%');
+      continue;
+    }
+    Part p;
+    if (i < format.size() && format[i] == '0') {
+      p.zero_pad = true;
+      ++i;
+    }
+    unsigned width = 0;
+    while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
+      width = width * 10 + static_cast<unsigned>(format[i] - '0');
+      if (width > 20) return mb::unexpected(fmt::format("width too large at offset {}", start));
+      ++i;
+    }
+    if (width > 0 && !p.zero_pad) {
+      // Space padding would put spaces in the UIDL (RFC 1939 §7 allows 0x21-0x7E only).
+      return mb::unexpected(fmt::format("width without 0 at offset {} would pad with spaces", start));
+    }
+    p.width = static_cast<std::uint8_t>(width);
+    if (i < format.size() && (format[i] == 'X' || format[i] == 'x')) {
+      p.hex = true;
+      p.upper = format[i] == 'X';
+      ++i;
+    }
+    if (i >= format.size()) return mb::unexpected(fmt::format("incomplete variable at offset {}", start));
+    if (format[i] == 'u') {
+      p.kind = Part::Kind::uid;
+    } else if (format[i] == 'v') {
+      p.kind = Part::Kind::uidvalidity;
+    } else {
+      return mb::unexpected(fmt::format("unknown variable %{} at offset {} (supported: %u %v)",
+                                        format[i], start));
+    }
+    max_len += std::max<std::size_t>(p.width, 10);
+    f.parts_.push_back(std::move(p));
+  }
+  if (f.parts_.empty()) return mb::unexpected(std::string("empty format"));
+  if (max_len > 70) return mb::unexpected(std::string("UIDL could exceed 70 characters (RFC 1939 §7)"));
+  return f;
+}
+
+void UidlFormat::append(std::uint32_t uid, std::uint32_t uidvalidity, std::string& out) const {
+  for (const Part& p : parts_) {
+    if (p.kind == Part::Kind::literal) {
+      out.append(p.literal);
+      continue;
+    }
+    std::uint32_t v = p.kind == Part::Kind::uid ? uid : uidvalidity;
+    char digits[16];
+    int n = 0;
+    const unsigned base = p.hex ? 16 : 10;
+    const char* alphabet = p.upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    do {
+      digits[n++] = alphabet[v % base];
+      v /= base;
+    } while (v != 0);
+    for (int pad = static_cast<int>(p.width) - n; pad > 0; --pad) out.push_back(p.zero_pad ? '0' : ' ');
+    while (n > 0) out.push_back(digits[--n]);
+  }
+}
+
+std::string UidlFormat::format(std::uint32_t uid, std::uint32_t uidvalidity) const {
+  std::string out;
+  append(uid, uidvalidity, out);
+  return out;
+}
+
+}  // namespace mb::pop3

@@ -1,0 +1,78 @@
+// File: tests/unit/protocols/pop3/body_writer_test.cpp
+#include "protocols/pop3/body_writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace mb::pop3 {
+namespace {
+
+std::string render(const std::string& msg, std::size_t chunk, std::optional<std::uint32_t> lines = std::nullopt) {
+  BodyWriter w(lines);
+  std::string out;
+  for (std::size_t i = 0; i < msg.size(); i += chunk) {
+    if (w.feed(std::string_view(msg).substr(i, chunk), out)) break;
+  }
+  w.finish(out);
+  return out;
+}
+
+void expect_all_chunkings(const std::string& msg, const std::string& expected,
+                          std::optional<std::uint32_t> lines = std::nullopt) {
+  for (std::size_t chunk = 1; chunk <= msg.size() + 1; ++chunk) {
+    EXPECT_EQ(render(msg, chunk, lines), expected) << "chunk " << chunk;
+  }
+}
+
+TEST(BodyWriter, DotStuffingAcrossChunkBoundaries) {
+  expect_all_chunkings("Subject: x\r\n\r\n.hidden\r\n..two\r\nmid.dot\r\n.\r\n",
+                       "Subject: x\r\n\r\n..hidden\r\n...two\r\nmid.dot\r\n..\r\n.\r\n");
+}
+
+TEST(BodyWriter, LeadingDotOnFirstLine) {
+  expect_all_chunkings(".x\r\n", "..x\r\n.\r\n");
+}
+
+TEST(BodyWriter, FinalLineWithoutLineEndIsTerminated) {
+  expect_all_chunkings("A: b\r\n\r\nno newline", "A: b\r\n\r\nno newline\r\n.\r\n");
+  expect_all_chunkings("A: b\r\n\r\nlone cr\r", "A: b\r\n\r\nlone cr\r\n.\r\n");
+}
+
+TEST(BodyWriter, EmptyMessage) { EXPECT_EQ(render("", 1), ".\r\n"); }
+
+TEST(BodyWriter, BareLfBecomesCrlf) {
+  expect_all_chunkings("A: b\n\n.dot\nx\r\n", "A: b\r\n\r\n..dot\r\nx\r\n.\r\n");
+}
+
+TEST(BodyWriter, EightBitPassesUnchanged) {
+  std::string body = "A: b\r\n\r\n";
+  for (int c = 128; c < 256; ++c) body.push_back(static_cast<char>(c));
+  body += "\r\n";
+  expect_all_chunkings(body, body + ".\r\n");
+}
+
+TEST(BodyWriter, TopSendsHeaderBlankLineAndNLines) {
+  const std::string msg = "H1: a\r\nH2: b\r\n\r\nl1\r\n.l2\r\nl3\r\n";
+  expect_all_chunkings(msg, "H1: a\r\nH2: b\r\n\r\n.\r\n", 0u);
+  expect_all_chunkings(msg, "H1: a\r\nH2: b\r\n\r\nl1\r\n.\r\n", 1u);
+  expect_all_chunkings(msg, "H1: a\r\nH2: b\r\n\r\nl1\r\n..l2\r\n.\r\n", 2u);
+  expect_all_chunkings(msg, "H1: a\r\nH2: b\r\n\r\nl1\r\n..l2\r\nl3\r\n.\r\n", 3u);
+  expect_all_chunkings(msg, "H1: a\r\nH2: b\r\n\r\nl1\r\n..l2\r\nl3\r\n.\r\n", 100u);
+}
+
+TEST(BodyWriter, TopOfHeaderOnlyMessageSendsItAll) {
+  expect_all_chunkings("H1: a\r\nH2: b\r\n", "H1: a\r\nH2: b\r\n.\r\n", 0u);
+}
+
+TEST(BodyWriter, TopStopsEarly) {
+  BodyWriter w(1u);
+  std::string out;
+  EXPECT_TRUE(w.feed("A: b\r\n\r\none\r\ntwo\r\n", out));
+  EXPECT_TRUE(w.done());
+  w.finish(out);
+  EXPECT_EQ(out, "A: b\r\n\r\none\r\n.\r\n");
+}
+
+}  // namespace
+}  // namespace mb::pop3
