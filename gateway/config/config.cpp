@@ -6,302 +6,18 @@
 // the public functions never throw.
 #include "gateway/config/config.hpp"
 
-#include <arpa/inet.h>
-
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <limits>
 #include <sstream>
-#include <toml++/toml.h>
+
+#include "gateway/config/config_reader.hpp"
 
 namespace mb::config {
 namespace {
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\x{:02x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      continue;
-    }
-    out.push_back(c);
-  }
-  out.push_back('"');
-  return out;
-}
-
-// Collects every problem as "file:line:col: key: what".
-class Reader {
- public:
-  explicit Reader(std::string file) : file_(std::move(file)) {}
-
-  void error_at(const toml::source_region& where, std::string_view key, std::string_view what) {
-    errors_.push_back(fmt::format("{}:{}:{}: {}: {}", file_, where.begin.line, where.begin.column,
-                                  key, what));
-  }
-  void error_at(const toml::node& node, std::string_view key, std::string_view what) {
-    error_at(node.source(), key, what);
-  }
-  void error(std::string_view key, std::string_view what) {
-    errors_.push_back(fmt::format("{}: {}: {}", file_, key, what));
-  }
-  bool ok() const { return errors_.empty(); }
-  std::string joined() const {
-    std::string out;
-    for (const auto& e : errors_) {
-      if (!out.empty()) out.push_back('\n');
-      out += e;
-    }
-    return out;
-  }
-
- private:
-  std::string file_;
-  std::vector<std::string> errors_;
-};
-
-std::string_view type_name(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "a list";
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    default: return "a date/time";
-  }
-}
-
-bool get_string(Reader& r, const toml::node& n, std::string_view key, std::string& out) {
-  const auto* s = n.as_string();
-  if (s == nullptr) {
-    r.error_at(n, key, fmt::format("expected a string, got {}", type_name(n)));
-    return false;
-  }
-  const std::string& v = s->get();
-  for (char c : v) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      r.error_at(n, key, "control characters are not allowed");
-      return false;
-    }
-  }
-  out = v;
-  return true;
-}
-
-// A path-like string: non-empty.
-void get_path(Reader& r, const toml::node& n, std::string_view key, std::string& out) {
-  std::string v;
-  if (!get_string(r, n, key, v)) return;
-  if (v.empty()) {
-    r.error_at(n, key, "must not be empty");
-    return;
-  }
-  out = std::move(v);
-}
-
-void get_bool(Reader& r, const toml::node& n, std::string_view key, bool& out) {
-  const auto* b = n.as_boolean();
-  if (b == nullptr) {
-    r.error_at(n, key, fmt::format("expected true or false, got {}", type_name(n)));
-    return;
-  }
-  out = b->get();
-}
-
-template <class T>
-void get_uint(Reader& r, const toml::node& n, std::string_view key, std::uint64_t min,
-              std::uint64_t max, T& out) {
-  const auto* i = n.as_integer();
-  if (i == nullptr || i->get() < 0 || static_cast<std::uint64_t>(i->get()) < min ||
-      static_cast<std::uint64_t>(i->get()) > max) {
-    r.error_at(n, key,
-               i == nullptr ? fmt::format("expected an integer between {} and {}, got {}", min,
-                                          max, type_name(n))
-                            : fmt::format("expected an integer between {} and {}, got {}", min,
-                                          max, i->get()));
-    return;
-  }
-  out = static_cast<T>(i->get());
-}
-
-// A size in octets: an integer, or a string with a K/M/G suffix (powers of 1024): "64M".
-template <class T>
-void get_size(Reader& r, const toml::node& n, std::string_view key, std::uint64_t min,
-              std::uint64_t max, T& out) {
-  const auto* s = n.as_string();
-  std::uint64_t value = 0;
-  bool good = s != nullptr && !s->get().empty();
-  if (const auto* i = n.as_integer()) {
-    good = i->get() >= 0;
-    value = good ? static_cast<std::uint64_t>(i->get()) : 0;
-  } else if (good) {
-    std::string_view text = s->get();
-    std::uint64_t mult = 1;
-    switch (text.back()) {
-      case 'K': case 'k': mult = 1024; break;
-      case 'M': case 'm': mult = 1024 * 1024; break;
-      case 'G': case 'g': mult = 1024 * 1024 * 1024; break;
-      default: break;
-    }
-    if (mult != 1) text.remove_suffix(1);
-    good = !text.empty() && text.size() <= 12;
-    for (char c : text) {
-      if (c < '0' || c > '9') good = false;
-    }
-    if (good) {
-      for (char c : text) value = value * 10 + static_cast<std::uint64_t>(c - '0');
-      value *= mult;
-    }
-  }
-  if (!good || value < min || value > max) {
-    r.error_at(n, key,
-               fmt::format("expected a size between {} and {} octets (an integer, or a string "
-                           "like \"64M\" with suffix K, M or G)",
-                           min, max));
-    return;
-  }
-  out = static_cast<T>(value);
-}
-
-template <class E, std::size_t N>
-void get_enum(Reader& r, const toml::node& n, std::string_view key,
-              const std::pair<std::string_view, E> (&choices)[N], E& out) {
-  std::string expected;
-  for (const auto& [name, value] : choices) {
-    if (!expected.empty()) expected += ", ";
-    expected += quoted(name);
-  }
-  const auto* s = n.as_string();
-  if (s != nullptr) {
-    for (const auto& [name, value] : choices) {
-      if (s->get() == name) {
-        out = value;
-        return;
-      }
-    }
-  }
-  r.error_at(n, key,
-             fmt::format("expected one of {} (got {})", expected,
-                         s != nullptr ? quoted(s->get()) : std::string(type_name(n))));
-}
-
-void get_string_list(Reader& r, const toml::node& n, std::string_view key,
-                     std::vector<std::string>& out) {
-  const auto* a = n.as_array();
-  bool good = a != nullptr;
-  std::vector<std::string> values;
-  if (good) {
-    for (const auto& e : *a) {
-      const auto* s = e.as_string();
-      if (s == nullptr || s->get().empty()) {
-        good = false;
-        break;
-      }
-      values.push_back(s->get());
-    }
-  }
-  if (!good) {
-    r.error_at(n, key, "expected a list of non-empty strings");
-    return;
-  }
-  out = std::move(values);
-}
-
-// "host:port" with host an IPv4 literal, or "[v6]:port".
-bool parse_listen_address(std::string_view text, ListenAddress& out, std::string& why) {
-  std::string_view host;
-  std::string_view port;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      why = "IPv6 addresses are written \"[addr]:port\"";
-      return false;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-    in6_addr a6{};
-    if (inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1) {
-      why = fmt::format("{} is not an IPv6 address", quoted(host));
-      return false;
-    }
-    out.ipv6 = true;
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      why = "missing \":port\"";
-      return false;
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      why = "IPv6 addresses are written \"[addr]:port\"";
-      return false;
-    }
-    in_addr a4{};
-    if (inet_pton(AF_INET, std::string(host).c_str(), &a4) != 1) {
-      why = fmt::format("{} is not an IPv4 address (host names are not resolved; use an IP "
-                        "address, \"0.0.0.0\" or \"[::]\" for all)",
-                        quoted(host));
-      return false;
-    }
-    out.ipv6 = false;
-  }
-  unsigned value = 0;
-  bool good = !port.empty() && port.size() <= 5;
-  for (char c : port) {
-    if (c < '0' || c > '9') good = false;
-  }
-  if (good) {
-    for (char c : port) value = value * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (!good || value > 65535) {
-    why = fmt::format("{} is not a port number (0-65535)", quoted(port));
-    return false;
-  }
-  out.host = std::string(host);
-  out.port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
-void get_addresses(Reader& r, const toml::node& n, std::string_view key,
-                   std::vector<ListenAddress>& out) {
-  const auto* a = n.as_array();
-  if (a == nullptr) {
-    r.error_at(n, key, "expected a list of host:port strings, e.g. [\"127.0.0.1:143\", \"[::1]:143\"]");
-    return;
-  }
-  std::vector<ListenAddress> values;
-  std::size_t index = 0;
-  for (const auto& e : *a) {
-    const auto* s = e.as_string();
-    if (s == nullptr) {
-      r.error_at(e, key, "expected a list of host:port strings");
-      return;
-    }
-    ListenAddress addr;
-    std::string why;
-    if (!parse_listen_address(s->get(), addr, why)) {
-      r.error_at(e, key, fmt::format("item {} {}: {}", index, quoted(s->get()), why));
-      return;
-    }
-    values.push_back(std::move(addr));
-    ++index;
-  }
-  out = std::move(values);
-}
-
-void unknown_key(Reader& r, const toml::key& k, std::string_view section) {
-  r.error_at(k.source(), fmt::format("{}.{}", section, k.str()), "unknown key");
-}
-
-const toml::table* section_table(Reader& r, const toml::node& n, std::string_view name) {
-  const auto* t = n.as_table();
-  if (t == nullptr) r.error_at(n, name, fmt::format("expected a table [{}], got {}", name, type_name(n)));
-  return t;
-}
+using namespace detail;
 
 void read_listen(Reader& r, const toml::table& t, ListenConfig& out) {
   for (auto&& [k, v] : t) {
@@ -519,7 +235,10 @@ std::string_view to_string(SeenOnRetr v) { return name_of(kSeen, v); }
 std::string_view to_string(DeleteMode v) { return name_of(kDelete, v); }
 
 std::string check_uidl_format(std::string_view format) {
-  bool unique = false;
+  // Mirrors protocols/pop3/uidl_format.cpp (UidlFormat::compile), so that --check-config
+  // rejects exactly what the POP3 server would refuse at start-up.
+  bool has_uid = false;
+  std::size_t max_len = 0;
   if (format.empty()) return "must not be empty";
   for (std::size_t i = 0; i < format.size(); ++i) {
     const char c = format[i];
@@ -527,26 +246,43 @@ std::string check_uidl_format(std::string_view format) {
       // RFC 1939 §7: a unique-id is 1-70 characters in 0x21..0x7E.
       return "may contain only printable ASCII without spaces (RFC 1939 §7)";
     }
-    if (c != '%') continue;
+    if (c != '%') {
+      ++max_len;
+      continue;
+    }
     std::size_t j = i + 1;
     if (j < format.size() && format[j] == '%') {
+      ++max_len;
       i = j;
       continue;
     }
-    while (j < format.size() && format[j] >= '0' && format[j] <= '9') ++j;
+    const bool zero = j < format.size() && format[j] == '0';
+    if (zero) ++j;
+    std::size_t width = 0;
+    while (j < format.size() && format[j] >= '0' && format[j] <= '9') {
+      width = width * 10 + static_cast<std::size_t>(format[j] - '0');
+      if (width > 20) return "field width larger than 20";
+      ++j;
+    }
+    if (width > 0 && !zero) {
+      return fmt::format("\"{}\": a width needs a leading 0 (space padding is not allowed in a UIDL)",
+                         format.substr(i, j - i + 1));
+    }
     if (j < format.size() && (format[j] == 'X' || format[j] == 'x')) ++j;
     if (j >= format.size()) return "ends inside a %-escape";
     const char var = format[j];
-    if (var != 'u' && var != 'v' && var != 'm' && var != 'f' && var != 'g') {
+    if (var != 'u' && var != 'v') {
       return fmt::format(
-          "bad %-escape \"{}\" (expected %[0][width][X|x] followed by u UID, v UIDVALIDITY, m "
-          "MD5, f file name or g GUID)",
+          "bad %-escape \"{}\" (expected %[0width][X|x] followed by u (UID) or v (UIDVALIDITY), "
+          "or %%)",
           format.substr(i, j - i + 1));
     }
-    if (var != 'v') unique = true;
+    if (var == 'u') has_uid = true;
+    max_len += std::max<std::size_t>(width, 10);
     i = j;
   }
-  if (!unique) return "must contain %u, %m, %f or %g so that each message's UIDL is unique";
+  if (!has_uid) return "must contain %u so that each message's UIDL is unique";
+  if (max_len > 70) return "a UIDL could exceed 70 characters (RFC 1939 §7)";
   return {};
 }
 

@@ -100,7 +100,7 @@ enum class DeleteMode { expunge, flag, keyword };
 struct Pop3Config {
   SeenOnRetr seen_on_retr = SeenOnRetr::immediate;
   DeleteMode delete_mode = DeleteMode::expunge;
-  std::string uidl_format = "%08Xu%08Xv";  // Dovecot's default; see valid_uidl_format()
+  std::string uidl_format = "%08Xu%08Xv";  // Dovecot's default; see check_uidl_format()
   bool lock_session = false;       // one POP3 session per maildrop at a time (RFC 1939 §8)
   std::uint32_t login_delay_s = 0; // advertised as LOGIN-DELAY (RFC 2449 §6.5); 0 = none
   std::uint32_t expire_days = 0;   // advertised as EXPIRE (RFC 2449 §6.7); 0 = NEVER
@@ -159,8 +159,9 @@ Config demo_config(const std::string& dir);
 // validation (load_config does it); unknown escapes are copied verbatim.
 std::string expand_store_path(std::string_view pattern, std::string_view user);
 
-// Checks a uidl_format: escapes are %[0][width][X|x]<u|v|m|f|g> or %%, and at least one of
-// u (UID), m, f, g must appear so UIDLs are unique. Returns an error description or "".
+// Checks a uidl_format as the POP3 server compiles it: escapes are %[0width][X|x]u (UID),
+// ...v (UIDVALIDITY) or %%, %u must appear, at most 70 characters result (RFC 1939 §7).
+// Returns an error description, or "" when valid.
 std::string check_uidl_format(std::string_view format);
 
 // Stable names used in the file and in logs ("loopback", "maildir", "expunge", ...).

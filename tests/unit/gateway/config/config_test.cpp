@@ -243,12 +243,17 @@ TEST(ConfigTest, StoreSeparatorAndSpecialUse) {
 TEST(ConfigTest, UidlFormat) {
   EXPECT_EQ(check_uidl_format("%08Xu%08Xv"), "");
   EXPECT_EQ(check_uidl_format("%u-%v"), "");
-  EXPECT_EQ(check_uidl_format("%m"), "");
+  EXPECT_EQ(check_uidl_format("%xu.%010v"), "");
   EXPECT_EQ(check_uidl_format("x%%%u"), "");
   EXPECT_THAT(check_uidl_format("%08Xv"), HasSubstr("must contain %u"));
+  EXPECT_THAT(check_uidl_format("%m"), HasSubstr("bad %-escape \"%m\""));
   EXPECT_THAT(check_uidl_format("%08Xq"), HasSubstr("bad %-escape \"%08Xq\""));
+  EXPECT_THAT(check_uidl_format("%8Xu"), HasSubstr("needs a leading 0"));
+  EXPECT_THAT(check_uidl_format("%021u"), HasSubstr("larger than 20"));
   EXPECT_THAT(check_uidl_format("%08"), HasSubstr("ends inside"));
   EXPECT_THAT(check_uidl_format("a b%u"), HasSubstr("RFC 1939"));
+  EXPECT_THAT(check_uidl_format(std::string(61, 'a') + "%u"), HasSubstr("exceed 70"));
+  EXPECT_EQ(check_uidl_format(std::string(60, 'a') + "%u"), "");
   const std::string base = "[listen]\nimap = [\"127.0.0.1:143\"]\n[auth]\npasswd_file = \"/u\"\n[store]\npath = \"/m\"\n[pop3]\n";
   EXPECT_THAT(parse_error(base + "uidl_format = \"%08Xz\"\n"), HasSubstr("pop3.uidl_format: bad %-escape"));
   EXPECT_THAT(parse_error(base + "uidl_format = 5\n"), HasSubstr("pop3.uidl_format: expected a string, got an integer"));
