@@ -1,6 +1,7 @@
 // File: protocols/imap/cursor.cpp
 #include "protocols/imap/cursor.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "protocols/imap/seqset.hpp"
@@ -236,6 +237,8 @@ bool parse_flags(Cursor& cur, std::vector<std::string>& out, bool parens) {
 bool parse_seqset(Cursor& cur, SequenceSet& out) {
   auto token = cur.take_while(is_seqset_char);
   if (token.empty()) return cur.fail_syntax("expected sequence set");
+  if (static_cast<std::size_t>(std::count(token.begin(), token.end(), ',')) >= cur.limits().max_items)
+    return cur.fail(ParseErrorKind::too_many, "sequence set too long");
   auto set = parse_sequence_set(token, cur.limits().max_items);
   if (!set) return cur.fail_syntax("invalid sequence set");
   out = std::move(*set);

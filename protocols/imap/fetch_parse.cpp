@@ -68,9 +68,10 @@ bool section(Cursor& cur, FetchAtt& att, bool binary) {
       break;
     }
   }
-  if (!cur.consume(']')) {
+  const bool need_text = !spec.empty() && spec.back() == '.';  // "1." needs MIME/HEADER/TEXT
+  if (need_text || !cur.consume(']')) {
     if (binary) return cur.fail_syntax("BINARY takes a part number only");
-    if (!spec.empty() && spec.back() != '.') return cur.fail_syntax("expected ]");
+    if (!spec.empty() && !need_text) return cur.fail_syntax("expected ]");
     if (cur.keyword("HEADER.FIELDS.NOT")) {
       s.text = SectionText::header_fields_not;
       spec += "HEADER.FIELDS.NOT";

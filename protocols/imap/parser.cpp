@@ -302,6 +302,8 @@ ParseEvent Parser::next() {
         if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
         if (state_ == State::discard_line) {
           remember_tail(line);
+          // A CR that arrived in an earlier chunk sits in the tail, not in `line`.
+          if (!discard_tail_.empty() && discard_tail_.back() == '\r') discard_tail_.pop_back();
           const auto lit = trailing_literal(discard_tail_);
           discard_tail_.clear();
           state_ = State::line;
