@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "gateway/log/log.hpp"
+#include "protocols/pop3/lock_registry.hpp"
 #include "protocols/pop3/session_impl.hpp"
 
 namespace mb::pop3 {
@@ -304,7 +305,9 @@ void Pop3Session::update_finished(bool success, std::string_view error_text) {
     err(error_text, false);
   }
   log_info("QUIT");
-  state_ = State::authorization;  // so close_session() below proceeds from an active state
+  // Release the RFC 1939 §8 lock now: the client may reconnect before on_closed() arrives.
+  if (locked_) services_.locks.unlock(user_);
+  locked_ = false;
   close_session();
 }
 

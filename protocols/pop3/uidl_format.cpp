@@ -75,6 +75,9 @@ mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format)
     f.parts_.push_back(std::move(p));
   }
   if (f.parts_.empty()) return mb::unexpected(std::string("empty format"));
+  const bool has_uid = std::any_of(f.parts_.begin(), f.parts_.end(),
+                                   [](const Part& p) { return p.kind == Part::Kind::uid; });
+  if (!has_uid) return mb::unexpected(std::string("must contain %u so that each message's UIDL is unique"));
   if (max_len > 70) return mb::unexpected(std::string("UIDL could exceed 70 characters (RFC 1939 §7)"));
   return f;
 }

@@ -9,7 +9,8 @@
 // X / x print in upper / lower-case hex, otherwise decimal; "0" pads with zeros; width 1-20.
 // Anything else is copied. The format is compiled once (config load) and then expanded with
 // no allocation beyond the output string. RFC 1939 §7: a unique-id is 1-70 characters in
-// 0x21-0x7E, which UidlFormat::compile() checks for the literal parts and widths.
+// 0x21-0x7E, which UidlFormat::compile() checks for the literal parts and widths; %u must
+// appear (uniqueness). gateway/config's check_uidl_format() mirrors these rules.
 #pragma once
 
 #include <cstdint>

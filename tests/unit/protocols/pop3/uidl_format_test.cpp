@@ -19,12 +19,14 @@ TEST(UidlFormat, Variants) {
   EXPECT_EQ(UidlFormat::compile("%v.%u")->format(42, 7), "7.42");
   EXPECT_EQ(UidlFormat::compile("%xu-%Xv")->format(255, 255), "ff-FF");
   EXPECT_EQ(UidlFormat::compile("%05u%%")->format(42, 0), "00042%");
+  EXPECT_EQ(UidlFormat::compile("x%u")->format(42, 0), "x42");
   EXPECT_EQ(UidlFormat::compile("%08Xu")->format(0xFFFFFFFF, 0), "FFFFFFFF");
 }
 
 TEST(UidlFormat, RejectsWhatCannotBeAUidl) {
   EXPECT_FALSE(UidlFormat::compile(""));
-  EXPECT_FALSE(UidlFormat::compile("%m"));   // header MD5: not supported
+  EXPECT_FALSE(UidlFormat::compile("%m"));
+  EXPECT_FALSE(UidlFormat::compile("%08Xv"));  // not unique without %u   // header MD5: not supported
   EXPECT_FALSE(UidlFormat::compile("%8u"));  // would pad with spaces
   EXPECT_FALSE(UidlFormat::compile("a b%u"));
   EXPECT_FALSE(UidlFormat::compile("%08X"));
