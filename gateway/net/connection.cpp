@@ -1,0 +1,493 @@
+// File: gateway/net/connection.cpp
+#include "gateway/net/connection.hpp"
+
+#include <mbedtls/ssl.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "gateway/log/log.hpp"
+#include "gateway/net/server.hpp"
+#include "gateway/net/tls_channel.hpp"
+#include "gateway/net/tls_context.hpp"
+
+namespace mb::net {
+
+// A write request owns its bytes. Its "weak ticket" to the connection is the stream's
+// data pointer, cleared when the handle is closed, so UV_ECANCELED after close is harmless.
+struct Connection::WriteRequest {
+  uv_write_t req{};
+  std::string bytes;
+};
+
+namespace {
+std::uint32_t to_ms(std::chrono::seconds s) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(s).count();
+  return static_cast<std::uint32_t>(std::clamp<long long>(ms, 0, 0x7fffffff));
+}
+}  // namespace
+
+Connection::Connection(Server& server, NetStats& stats, uv::Handle<uv_tcp_t> tcp, std::string id,
+                       std::string peer, bool loopback)
+    : server_(server),
+      stats_(stats),
+      tcp_(std::move(tcp)),
+      id_(std::move(id)),
+      peer_(std::move(peer)),
+      idle_timeout_ms_(to_ms(server.limits().idle_timeout)),
+      loopback_(loopback) {
+  tcp_->data = this;
+  if (auto t = uv::Handle<uv_timer_t>::init(server_.loop(), uv_timer_init)) {
+    timer_ = std::move(*t);
+    timer_->data = this;
+  }
+  last_activity_ = phase_start_ = uv_now(server_.loop());
+}
+
+Connection::~Connection() {
+  // The session goes first: it may still look at the sink (connection_id()) while dying.
+  session_.reset();
+  tls_.reset();
+}
+
+void Connection::start(proto::SessionPtr session, std::shared_ptr<TlsContext> tls) {
+  session_ = std::move(session);
+  if (tls) {
+    tls_ = std::make_unique<TlsChannel>(std::move(tls), &pending_);
+    if (int rc = tls_->init(); rc != 0) {
+      log::error(log::Context{id_, peer_, user_}, "TLS setup failed: {}",
+                 TlsContext::error_text(rc));
+      abort("TLS setup failed");
+      return;
+    }
+    state_ = State::tls_handshake;
+  } else {
+    state_ = State::open;
+  }
+  phase_start_ = uv_now(server_.loop());
+  arm_timer();
+  update_reading();
+  if (state_ == State::open) session_->on_start();
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+void Connection::on_alloc(uv_handle_t* h, std::size_t /*suggested*/, uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(h->data);
+  if (self == nullptr) {
+    *buf = uv_buf_init(nullptr, 0);
+    return;
+  }
+  // One buffer per loop: the read callback consumes it before the next alloc.
+  *buf = uv_buf_init(self->server_.read_buffer(), Server::kReadBufferSize);
+}
+
+void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
+  auto* self = static_cast<Connection*>(s->data);
+  if (self == nullptr || self->state_ == State::closed) return;
+  if (nread == UV_EOF) {
+    self->abort(self->state_ == State::closing ? self->close_reason_ : "peer closed");
+    return;
+  }
+  if (nread < 0) {
+    self->abort("read error");
+    return;
+  }
+  if (nread == 0) return;
+  self->stats_.bytes_in += static_cast<std::uint64_t>(nread);
+  self->last_activity_ = uv_now(self->server_.loop());
+  self->handle_input(buf->base, static_cast<std::size_t>(nread));
+}
+
+void Connection::handle_input(const char* data, std::size_t len) {
+  switch (state_) {
+    case State::open:
+      if (tls_) {
+        tls_->set_input(data, len);
+        process_tls();
+      } else {
+        session_->on_data(std::string_view(data, len));
+      }
+      break;
+    case State::starttls_flush:
+      // Everything we queued (the "begin TLS" reply) is in the kernel: the peer may have
+      // seen it, so what follows is its ClientHello. Otherwise these bytes were pipelined
+      // after STARTTLS in clear text and must be dropped (RFC 3501 §6.2.1).
+      if (pending_.empty() && uv_stream_get_write_queue_size(tcp_.stream()) == 0) {
+        begin_tls();
+        if (state_ != State::starttls_handshake) return;
+        tls_->set_input(data, len);
+        process_tls();
+      } else {
+        log::debug(log::Context{id_, peer_, user_}, "discarded {} bytes pipelined after STARTTLS",
+                   len);
+      }
+      break;
+    case State::tls_handshake:
+    case State::starttls_handshake:
+      tls_->set_input(data, len);
+      process_tls();
+      break;
+    case State::closing:
+    case State::closed:
+      break;
+  }
+}
+
+void Connection::pause_reading() {
+  paused_ = true;
+  update_reading();
+}
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  // Stashed TLS input is delivered from the loop, never from inside this call.
+  if (tls_ && tls_->has_stash()) schedule();
+  update_reading();
+}
+
+void Connection::update_reading() {
+  if (!tcp_) return;
+  bool want = false;
+  switch (state_) {
+    case State::tls_handshake:
+    case State::starttls_flush:
+    case State::starttls_handshake:
+      want = true;
+      break;
+    case State::open:
+      want = !paused_ && !(tls_ && tls_->has_stash());
+      break;
+    case State::closing:
+      want = true;  // notice the peer's close; input is ignored
+      break;
+    case State::closed:
+      want = false;
+      break;
+  }
+  if (want == reading_) return;
+  if (want) {
+    reading_ = uv_read_start(tcp_.stream(), &Connection::on_alloc, &Connection::on_read) == 0;
+  } else {
+    uv_read_stop(tcp_.stream());
+    reading_ = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// TLS
+
+void Connection::start_tls() {
+  if (state_ != State::open || tls_) return;
+  if (!server_.tls_context()) {
+    log::error(log::Context{id_, peer_, user_}, "STARTTLS requested but no TLS certificate loaded");
+    abort("no TLS context");
+    return;
+  }
+  state_ = State::starttls_flush;
+  paused_ = false;
+  update_reading();
+  schedule();  // flush the reply; after_drain() then switches to TLS
+}
+
+void Connection::begin_tls() {
+  tls_ = std::make_unique<TlsChannel>(server_.tls_context(), &pending_);
+  if (int rc = tls_->init(); rc != 0) {
+    log::error(log::Context{id_, peer_, user_}, "TLS setup failed: {}", TlsContext::error_text(rc));
+    abort("TLS setup failed");
+    return;
+  }
+  state_ = State::starttls_handshake;
+  phase_start_ = uv_now(server_.loop());
+  arm_timer();
+}
+
+void Connection::process_tls() {
+  if (state_ == State::tls_handshake || state_ == State::starttls_handshake) {
+    int rc = tls_->handshake();
+    if (!pending_.empty()) schedule();
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) return;
+    if (rc != 0) {
+      tls_failed(rc);
+      return;
+    }
+    ++stats_.tls_handshakes;
+    log::debug(log::Context{id_, peer_, user_}, "TLS established: {} {}", tls_->version(),
+               tls_->ciphersuite());
+    bool implicit = state_ == State::tls_handshake;
+    state_ = State::open;
+    last_activity_ = uv_now(server_.loop());
+    arm_timer();
+    update_reading();
+    if (implicit) {
+      session_->on_start();
+    } else {
+      session_->on_tls_ready();
+    }
+  }
+  unsigned char* plain = server_.plain_buffer();
+  // Bounded: each turn either consumes input or ends the loop.
+  for (int guard = 0; guard < 100000 && state_ == State::open && !paused_; ++guard) {
+    int rc = tls_->read(plain, Server::kPlainBufferSize);
+    if (rc > 0) {
+      session_->on_data(std::string_view(reinterpret_cast<const char*>(plain),
+                                         static_cast<std::size_t>(rc)));
+      continue;
+    }
+    if (rc == MBEDTLS_ERR_SSL_WANT_READ || rc == MBEDTLS_ERR_SSL_WANT_WRITE) {
+      if (tls_->input_left() == 0) break;
+      continue;
+    }
+    if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
+      abort("peer closed");
+      return;
+    }
+    log::warn(log::Context{id_, peer_, user_}, "TLS error: {}", TlsContext::error_text(rc));
+    abort("TLS error");
+    return;
+  }
+  if (!pending_.empty()) schedule();
+  if (state_ == State::open && tls_->input_left() > 0) {
+    tls_->stash_rest();  // paused mid-chunk: keep the rest for resume_reading()
+    update_reading();
+  } else if (state_ == State::closed) {
+    return;
+  } else {
+    tls_->drop_stash_if_used();
+    tls_->discard_input();
+  }
+}
+
+void Connection::tls_failed(int rc) {
+  ++stats_.tls_failures;
+  log::warn(log::Context{id_, peer_, user_}, "TLS handshake failed: {}", TlsContext::error_text(rc));
+  abort("TLS handshake failed");
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+void Connection::send(std::string_view bytes) {
+  if (state_ != State::open || bytes.empty()) {
+    if (state_ != State::closed && state_ != State::closing && !bytes.empty())
+      log::debug(log::Context{id_, peer_, user_}, "dropped {} bytes sent during TLS setup",
+                 bytes.size());
+    return;
+  }
+  if (tls_) {
+    if (int rc = tls_->write(bytes); rc != 0) {
+      log::warn(log::Context{id_, peer_, user_}, "TLS write: {}", TlsContext::error_text(rc));
+      abort("TLS error");
+      return;
+    }
+  } else {
+    pending_.append(bytes);
+  }
+  if (output_queued() > server_.limits().output_cap) {
+    abort("client stopped reading");
+    return;
+  }
+  // Armed from the low-water mark up: a session that stops exactly at (not above)
+  // kOutputHighWater must still be woken.
+  if (output_queued() >= kOutputLowWater) above_high_ = true;
+  schedule();
+}
+
+void Connection::schedule() {
+  if (!tick_scheduled_ && state_ != State::closed) server_.schedule(this);
+}
+
+void Connection::tick() {
+  tick_scheduled_ = false;
+  if (state_ == State::closed) return;
+  if (state_ == State::open && tls_ && tls_->has_stash() && !paused_) {
+    tls_->use_stash();
+    process_tls();
+    if (state_ == State::closed) return;
+    update_reading();
+  }
+  flush();
+}
+
+void Connection::flush() {
+  if (state_ == State::closed || inflight_ != 0) return;
+  if (!pending_.empty()) {
+    uv_buf_t buf = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
+    int n = uv_try_write(tcp_.stream(), &buf, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+      abort("write error");
+      return;
+    }
+    std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
+    stats_.bytes_out += written;
+    if (written == pending_.size()) {
+      std::string().swap(pending_);  // an idle connection keeps no output buffer
+    } else {
+      auto* wr = new WriteRequest;
+      wr->bytes = std::move(pending_);
+      pending_ = std::string();
+      uv_buf_t rest = uv_buf_init(wr->bytes.data() + written,
+                                  static_cast<unsigned>(wr->bytes.size() - written));
+      inflight_ = rest.len;
+      wr->req.data = wr;
+      int rc = uv_write(&wr->req, tcp_.stream(), &rest, 1, &Connection::on_write);
+      if (rc != 0) {
+        delete wr;
+        inflight_ = 0;
+        abort("write error");
+        return;
+      }
+    }
+  }
+  if (pending_.empty() && inflight_ == 0) after_drain();
+  check_writable();
+}
+
+void Connection::on_write(uv_write_t* req, int status) {
+  auto* wr = static_cast<WriteRequest*>(req->data);
+  auto* self = static_cast<Connection*>(req->handle->data);
+  delete wr;
+  if (self == nullptr || self->state_ == State::closed) return;
+  std::size_t n = self->inflight_;
+  self->inflight_ = 0;
+  if (status < 0) {
+    self->abort("write error");
+    return;
+  }
+  self->stats_.bytes_out += n;
+  self->flush();
+}
+
+void Connection::after_drain() {
+  if (state_ == State::starttls_flush) {
+    begin_tls();
+  } else if (state_ == State::closing) {
+    finish(close_reason_);
+  }
+}
+
+void Connection::check_writable() {
+  if (above_high_ && state_ == State::open && output_queued() < kOutputLowWater) {
+    above_high_ = false;
+    session_->on_writable();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Timers
+
+void Connection::set_idle_timeout(std::chrono::seconds timeout) {
+  idle_timeout_ms_ = to_ms(timeout);
+  last_activity_ = uv_now(server_.loop());
+  arm_timer();
+}
+
+std::uint64_t Connection::deadline() const {
+  const ServerLimits& l = server_.limits();
+  switch (state_) {
+    case State::tls_handshake:
+    case State::starttls_handshake:
+      return phase_start_ + to_ms(l.tls_handshake_timeout);
+    case State::open:
+    case State::starttls_flush:
+      return last_activity_ + idle_timeout_ms_;
+    case State::closing:
+      return phase_start_ + to_ms(l.close_linger);
+    case State::closed:
+      break;
+  }
+  return 0;
+}
+
+void Connection::arm_timer() {
+  if (!timer_ || state_ == State::closed) return;
+  std::uint64_t now = uv_now(server_.loop());
+  std::uint64_t d = deadline();
+  uv_timer_start(timer_.get(), &Connection::on_timer, d > now ? d - now : 0, 0);
+}
+
+void Connection::on_timer(uv_timer_t* t) {
+  auto* self = static_cast<Connection*>(t->data);
+  if (self == nullptr || self->state_ == State::closed) return;
+  std::uint64_t now = uv_now(self->server_.loop());
+  if (now < self->deadline()) {  // activity since arming: re-arm for the rest
+    self->arm_timer();
+    return;
+  }
+  switch (self->state_) {
+    case State::tls_handshake:
+    case State::starttls_handshake:
+      ++self->stats_.tls_failures;
+      log::warn(log::Context{self->id_, self->peer_, self->user_}, "TLS handshake timed out");
+      self->abort("TLS handshake timeout");
+      break;
+    case State::open:
+      self->close_reason_ = "idle timeout";
+      self->session_->on_timeout();
+      self->close();
+      break;
+    case State::starttls_flush:
+      self->abort("idle timeout");
+      break;
+    case State::closing:
+      self->abort("close timeout (peer not reading)");
+      break;
+    case State::closed:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Closing
+
+void Connection::close() {
+  if (state_ == State::closing || state_ == State::closed) return;
+  if (state_ != State::open) {  // mid-handshake: nothing useful to flush
+    abort(close_reason_);
+    return;
+  }
+  state_ = State::closing;
+  if (tls_) tls_->close_notify();
+  phase_start_ = uv_now(server_.loop());
+  arm_timer();
+  update_reading();
+  schedule();
+}
+
+void Connection::begin_shutdown() {
+  if (state_ == State::open) {
+    close_reason_ = "server shutdown";
+    session_->on_shutdown();
+  } else if (state_ != State::closing && state_ != State::closed) {
+    abort("server shutdown");
+  }
+}
+
+void Connection::abort(const char* reason) {
+  if (state_ == State::closed) return;
+  finish(reason);
+}
+
+void Connection::finish(const char* reason) {
+  state_ = State::closed;
+  log_close(reason);
+  reading_ = false;
+  timer_.close();
+  tcp_.close();  // pending write requests complete with UV_ECANCELED and see data == nullptr
+  std::string().swap(pending_);
+  inflight_ = 0;
+  ++stats_.closed;
+  server_.connection_finished(this);
+}
+
+void Connection::log_close(const char* reason) {
+  log::info(log::Context{id_, peer_, user_}, "closed: {}", reason);
+}
+
+void Connection::notify_closed() {
+  if (session_) session_->on_closed();
+}
+
+}  // namespace mb::net

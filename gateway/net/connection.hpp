@@ -1,0 +1,147 @@
+// File: gateway/net/connection.hpp
+//
+// Connection: one accepted TCP connection (plain, implicit TLS, or upgraded with STARTTLS)
+// driving one sans-I/O mb::proto::Session. Created and destroyed only by mb::net::Server;
+// sessions see it as their mb::proto::SessionSink.
+//
+// Behaviour (see protocols/common/session.hpp for the session side of the contract):
+//   - Input is read into the server's ONE shared 64 KB buffer and handed straight to the
+//     session (plain) or to the TLS channel then the session (decrypted, through a second
+//     shared buffer). An idle connection therefore holds no input buffer.
+//   - Output: send() appends to a queue flushed once per loop iteration (uv_try_write, then
+//     one uv_write request owning its bytes). Above proto::kOutputHighWater streaming
+//     sessions stop; on_writable() fires when the queue drops below kOutputLowWater. Above
+//     the hard cap (ServerLimits::output_cap) the connection is closed at once with reason
+//     "client stopped reading".
+//   - pause_reading()/resume_reading() stop/restart the socket reads. A TLS connection
+//     paused in the middle of a received chunk keeps the undecrypted rest in its channel and
+//     delivers it from the next loop iteration after resume_reading().
+//   - start_tls(): after all output queued so far has reached the kernel, the connection
+//     switches to TLS; bytes received before that point are pipelined plaintext and are
+//     discarded (RFC 3501 §6.2.1, RFC 2595 §3.1).
+//   - close(): flush (plus TLS close_notify), then close; a peer that does not read is cut
+//     off after ServerLimits::close_linger. Idempotent.
+//   - Timeouts: one timer per connection: TLS handshake deadline, then the idle timeout
+//     (re-armed lazily: reads only record the time), then the close linger.
+//   - Session::on_closed() is always called from the loop (never from inside a sink call),
+//     once, right before the connection and its session are destroyed; sink calls made
+//     after the connection closed are ignored.
+#pragma once
+
+#include <uv.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "gateway/net/net_stats.hpp"
+#include "gateway/uv/handle.hpp"
+#include "protocols/common/session.hpp"
+
+namespace mb::net {
+
+class Server;
+class TlsChannel;
+class TlsContext;
+
+// on_writable() fires once the queue falls below this after having reached it (so at the
+// latest after exceeding kOutputHighWater; an extra call is harmless to a session).
+inline constexpr std::size_t kOutputLowWater = 64 * 1024;
+
+class Connection final : public proto::SessionSink {
+ public:
+  Connection(Server& server, NetStats& stats, uv::Handle<uv_tcp_t> tcp, std::string id,
+             std::string peer, bool loopback);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() override;
+
+  // Starts the connection: `tls` non-null means implicit TLS (handshake, then on_start()).
+  void start(proto::SessionPtr session, std::shared_ptr<TlsContext> tls);
+
+  // proto::SessionSink
+  void send(std::string_view bytes) override;
+  std::size_t output_queued() const override { return pending_.size() + inflight_; }
+  void pause_reading() override;
+  void resume_reading() override;
+  void start_tls() override;
+  void close() override;
+  void set_idle_timeout(std::chrono::seconds timeout) override;
+  bool is_tls() const override { return tls_ != nullptr; }
+  bool is_loopback() const override { return loopback_; }
+  const std::string& peer_address() const override { return peer_; }
+  const std::string& connection_id() const override { return id_; }
+  void set_user(std::string_view user) override { user_ = user; }
+
+  // --- used by Server ---
+  // Server shutdown: on_shutdown() for a started session, immediate close otherwise.
+  void begin_shutdown();
+  // Closes now without flushing.
+  void abort(const char* reason);
+  // Runs once per loop iteration when scheduled: stashed TLS input, then output flush.
+  void tick();
+  // Called right before destruction, from the server's deferred-deletion step.
+  void notify_closed();
+  bool closed() const { return state_ == State::closed; }
+
+  // Intrusive list of live connections (owned by Server).
+  Connection* prev_ = nullptr;
+  Connection* next_ = nullptr;
+  bool tick_scheduled_ = false;
+
+ private:
+  enum class State : std::uint8_t {
+    tls_handshake,        // implicit TLS, before on_start()
+    open,
+    starttls_flush,       // start_tls() called, waiting for output to reach the kernel
+    starttls_handshake,
+    closing,              // close() called, flushing
+    closed,
+  };
+  struct WriteRequest;
+
+  static void on_alloc(uv_handle_t* h, std::size_t suggested, uv_buf_t* buf);
+  static void on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf);
+  static void on_write(uv_write_t* req, int status);
+  static void on_timer(uv_timer_t* t);
+
+  void handle_input(const char* data, std::size_t len);
+  void begin_tls();
+  void process_tls();
+  void tls_failed(int rc);
+  void flush();
+  void after_drain();
+  void check_writable();
+  void schedule();
+  void update_reading();
+  void arm_timer();
+  std::uint64_t deadline() const;
+  void finish(const char* reason);
+  void log_close(const char* reason);
+
+  Server& server_;
+  NetStats& stats_;
+  uv::Handle<uv_tcp_t> tcp_;
+  uv::Handle<uv_timer_t> timer_;
+  proto::SessionPtr session_;
+  std::unique_ptr<TlsChannel> tls_;
+  std::string id_;
+  std::string peer_;
+  std::string user_;
+  std::string pending_;            // output not yet handed to the kernel
+  std::size_t inflight_ = 0;       // bytes in the one outstanding uv_write
+  std::uint64_t last_activity_ = 0;  // uv_now() of the last read
+  std::uint64_t phase_start_ = 0;    // uv_now() when the handshake / closing phase began
+  std::uint32_t idle_timeout_ms_ = 0;
+  const char* close_reason_ = "closed by session";
+  State state_ = State::open;
+  bool loopback_ = false;
+  bool paused_ = false;
+  bool reading_ = false;
+  bool above_high_ = false;
+};
+
+}  // namespace mb::net
