@@ -1,0 +1,36 @@
+// File: gateway/store/maildir/file_name.hpp
+//
+// Maildir file names (https://cr.yp.to/proto/maildir.html, Dovecot/Courier extensions):
+//   <base>[:2,<info>]   base = "<secs>.M<usecs>P<pid>Q<n>.<host>[,S=<size>][,W=<wire size>]"
+// Info letters: system flags in ASCII order D F P R S T (Draft, Flagged, Passed=\Answered...
+// see flag_letter), then keywords as 'a'..'z' (index into dovecot-keywords). 'P' (passed)
+// and 'T' (trashed) are Maildir's names; IMAP has \Answered = 'R' and \Deleted = 'T'; 'P' is
+// kept on disk but has no IMAP flag. ,S= is the file size, ,W= the size with CRLF line ends.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "gateway/store/store.hpp"
+
+namespace mb::store::maildir {
+
+struct ParsedName {
+  std::string_view base;             // the name without ":2,..."
+  FlagSet flags = 0;
+  std::uint32_t keyword_letters = 0; // bit i = letter 'a'+i
+  std::optional<std::uint64_t> file_size;  // ,S=
+  std::optional<std::uint64_t> wire_size;  // ,W=
+};
+
+ParsedName parse_file_name(std::string_view name);
+// ":2," followed by the letters, in ASCII order (uppercase system flags, then a-z).
+std::string info_suffix(FlagSet flags, KeywordMask keywords);
+// Delivery time in microseconds from a "<secs>.M<usecs>..." base; nullopt if not that form.
+std::optional<std::uint64_t> delivery_usecs(std::string_view base);
+// A new unique base: "<secs>.M<usecs>P<pid>Q<counter>.<host>,S=<size>,W=<wire>".
+std::string make_base(std::uint64_t file_size, std::uint64_t wire_size);
+
+}  // namespace mb::store::maildir

@@ -1,0 +1,491 @@
+// File: gateway/store/maildir/folder_disk.cpp
+#include "gateway/store/maildir/folder_disk.hpp"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+#include "gateway/log/log.hpp"
+#include "gateway/store/maildir/file_name.hpp"
+#include "gateway/store/maildir/fs_util.hpp"
+#include "gateway/store/maildir/uidlist.hpp"
+
+namespace mb::store::maildir {
+namespace {
+
+constexpr const char* kUidList = "dovecot-uidlist";
+constexpr const char* kCourierUidDb = "courierimapuiddb";
+constexpr const char* kKeywords = "dovecot-keywords";
+constexpr const char* kLockFile = "mailbridge-uidlist.lock";
+constexpr const char* kLastUidValidity = "mailbridge-uidvalidity";
+constexpr std::int64_t kTmpMaxAge = 36 * 3600;  // Maildir convention: tmp/ files older than 36 h
+
+std::int64_t mtime_ns(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// Wire size of a file by reading it once (files without ,W= in the name).
+std::optional<std::uint64_t> wire_size_of_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::uint64_t total = 0;
+  bool prev_cr = false;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    total += wire_size_of(std::string_view(buf, static_cast<std::size_t>(n)), prev_cr);
+  }
+  return total;
+}
+
+}  // namespace
+
+std::uint64_t wire_size_of(std::string_view stored, bool& prev_cr) {
+  std::uint64_t n = stored.size();
+  for (char c : stored) {
+    if (c == '\n' && !prev_cr) ++n;
+    prev_cr = c == '\r';
+  }
+  return n;
+}
+
+FolderDisk::FolderDisk(std::string dir, bool fsync, bool create_if_missing)
+    : dir_(std::move(dir)), fsync_(fsync), create_(create_if_missing) {}
+
+StoreResult<void> FolderDisk::write_atomic(const std::string& name, const std::string& content) {
+  std::string tmp = fmt::format("{}/{}.mbtmp", dir_, name);
+  std::string dst = dir_ + "/" + name;
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return mb::unexpected(errno_error(errno, "create " + tmp));
+  if (!write_all(fd.get(), content.data(), content.size()))
+    return mb::unexpected(errno_error(errno, "write " + tmp));
+  if (fsync_ && ::fsync(fd.get()) != 0) return mb::unexpected(errno_error(errno, "fsync " + tmp));
+  fd.reset();
+  if (::rename(tmp.c_str(), dst.c_str()) != 0)
+    return mb::unexpected(errno_error(errno, "rename " + tmp));
+  if (fsync_) fsync_dir(dir_);
+  return {};
+}
+
+void FolderDisk::clean_tmp() {
+  auto names = list_dir(dir_ + "/tmp");
+  if (!names) return;
+  std::int64_t now = std::time(nullptr);
+  for (const auto& n : *names) {
+    std::string p = dir_ + "/tmp/" + n;
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtim.tv_sec > kTmpMaxAge)
+      ::unlink(p.c_str());
+  }
+}
+
+StoreResult<void> FolderDisk::load_keywords() {
+  std::string path = dir_ + "/" + kKeywords;
+  struct stat st {};
+  FileStamp stamp{};
+  if (::stat(path.c_str(), &st) == 0) stamp = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
+  if (stamp == keywords_stamp_ && !first_sync_) return {};
+  auto text = read_whole_file(path);
+  if (!text) return mb::unexpected(text.error());
+  keywords_ = *text ? parse_keywords_file(**text) : std::vector<std::string>{};
+  keywords_stamp_ = stamp;
+  return {};
+}
+
+StoreResult<std::vector<std::string>> FolderDisk::ensure_keywords(const std::vector<std::string>& names) {
+  if (auto r = load_keywords(); !r) return mb::unexpected(r.error());
+  bool changed = false;
+  for (const auto& n : names) {
+    bool found = std::any_of(keywords_.begin(), keywords_.end(),
+                             [&](const std::string& k) { return ieq(k, n); });
+    if (found) continue;
+    auto empty = std::find(keywords_.begin(), keywords_.end(), std::string());
+    if (empty != keywords_.end()) {
+      *empty = n;
+    } else if (keywords_.size() < kMaxKeywords) {
+      keywords_.push_back(n);
+    } else {
+      continue;  // table full: the keyword cannot be stored (as Dovecot's Maildir)
+    }
+    changed = true;
+  }
+  if (changed) {
+    if (auto w = write_atomic(kKeywords, format_keywords_file(keywords_)); !w)
+      return mb::unexpected(w.error());
+    struct stat st {};
+    std::string path = dir_ + "/" + kKeywords;
+    if (::stat(path.c_str(), &st) == 0) keywords_stamp_ = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
+  }
+  return keywords_;
+}
+
+std::optional<std::string> FolderDisk::locate(std::string_view base, FlagSet flags,
+                                              KeywordMask keywords) const {
+  std::string p = fmt::format("{}/cur/{}{}", dir_, base, info_suffix(flags, keywords));
+  if (::access(p.c_str(), F_OK) == 0) return p;
+  for (const char* sub : {"cur", "new"}) {
+    std::string d = dir_ + "/" + sub;
+    auto names = list_dir(d);
+    if (!names) continue;
+    for (const auto& n : *names) {
+      if (n.size() >= base.size() && n.compare(0, base.size(), base) == 0 &&
+          (n.size() == base.size() || n[base.size()] == ':'))
+        return d + "/" + n;
+    }
+  }
+  return std::nullopt;
+}
+
+StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint32_t uidvalidity,
+                                          Uid next_uid) {
+  if (first_sync_) {
+    if (!is_dir(dir_ + "/cur")) {
+      if (!create_) return mb::unexpected(Error{ErrorKind::not_found, "Mailbox does not exist", dir_});
+      for (std::string d : {dir_ + "/cur", dir_ + "/new", dir_ + "/tmp"})
+        if (!make_dirs(d))
+          return mb::unexpected(errno_error(errno, "mkdir " + d));
+    }
+    for (std::string d : {dir_ + "/new", dir_ + "/tmp"}) ::mkdir(d.c_str(), 0700);
+    clean_tmp();
+  }
+  std::string lock_path = dir_ + "/" + kLockFile;
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (!lock) return mb::unexpected(errno_error(errno, "open " + lock_path));
+  while (::flock(lock.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) return mb::unexpected(errno_error(errno, "flock " + lock_path));
+  }
+  if (auto k = load_keywords(); !k) return mb::unexpected(k.error());
+
+  // 1. The UID map: ours in memory unless the file changed behind us.
+  std::string uidlist_path = dir_ + "/" + kUidList;
+  struct stat st {};
+  FileStamp stamp{};
+  bool exists = ::stat(uidlist_path.c_str(), &st) == 0;
+  if (exists) stamp = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
+  bool dirty = false;
+  bool from_current = true;
+  std::optional<UidList> loaded;
+  auto reset = [&](const std::string& reason) {
+    // Never hand out a UIDVALIDITY twice for this folder, even within one second: the last
+    // one issued is kept beside the uidlist (which is what may have been lost).
+    std::uint32_t now = static_cast<std::uint32_t>(std::time(nullptr));
+    std::uint32_t last = 0;
+    if (auto t = read_whole_file(dir_ + "/" + kLastUidValidity); t && *t)
+      last = static_cast<std::uint32_t>(std::strtoul((*t)->c_str(), nullptr, 10));
+    std::uint32_t fresh = std::max({now, uidvalidity + 1, last + 1});
+    (void)write_atomic(kLastUidValidity, std::to_string(fresh) + "\n");
+    if (!reason.empty())
+      mb::log::error("store: {}: {}; new UIDVALIDITY {} (was {})", dir_, reason, fresh, uidvalidity);
+    uidvalidity = fresh;
+    next_uid = 1;
+    loaded = UidList{};
+    from_current = false;
+    dirty = true;
+  };
+  if (first_sync_ || !(stamp == uidlist_stamp_)) {
+    from_current = false;
+    if (exists) {
+      auto text = read_whole_file(uidlist_path);
+      if (!text) return mb::unexpected(text.error());
+      auto parsed = *text ? parse_uidlist(**text) : mb::Result<UidList, std::string>(
+                                                        mb::unexpected(std::string("vanished")));
+      if (parsed) {
+        loaded = std::move(*parsed);
+        uidvalidity = loaded->uidvalidity;
+        next_uid = loaded->next_uid;
+        guid_ = loaded->guid;
+      } else {
+        reset("dovecot-uidlist unreadable (" + parsed.error() + ")");
+      }
+    } else if (first_sync_) {
+      auto text = read_whole_file(dir_ + "/" + kCourierUidDb);
+      auto parsed = text && *text ? parse_uidlist(**text)
+                                  : mb::Result<UidList, std::string>(mb::unexpected(std::string()));
+      if (parsed) {
+        mb::log::info("store: {}: imported courierimapuiddb (UIDVALIDITY {})", dir_, parsed->uidvalidity);
+        loaded = std::move(*parsed);
+        uidvalidity = loaded->uidvalidity;
+        next_uid = loaded->next_uid;
+        dirty = true;
+      } else if (text && *text) {
+        reset("courierimapuiddb unreadable (" + parsed.error() + ")");
+      } else {
+        reset("");  // a new folder: first UIDVALIDITY
+      }
+    } else {
+      reset("dovecot-uidlist lost");
+    }
+  }
+
+  struct Known {
+    Uid uid;
+    std::optional<std::uint64_t> wire;
+    std::size_t current_index;
+  };
+  std::unordered_map<std::string_view, Known> known;
+  if (from_current) {
+    known.reserve(current.size());
+    for (std::size_t i = 0; i < current.size(); ++i)
+      known.emplace(current.base(i), Known{current.infos()[i].uid, current.infos()[i].size, i});
+  } else if (loaded) {
+    known.reserve(loaded->entries.size());
+    for (const auto& e : loaded->entries) {
+      std::size_t ci = current.index_of(e.uid);
+      if (ci != MessageTable::npos && current.base(ci) != e.base) ci = MessageTable::npos;
+      known.emplace(e.base, Known{e.uid, e.wire_size, ci});
+    }
+  }
+
+  // 2. new/ -> cur/ (Maildir convention: a message seen by a reader moves to cur/ with ":2,").
+  std::unordered_set<std::string> moved;
+  auto new_names = list_dir(dir_ + "/new");
+  if (!new_names) return mb::unexpected(new_names.error());
+  for (const auto& n : *new_names) {
+    std::string src = dir_ + "/new/" + n;
+    std::string dst = dir_ + "/cur/" + n + (n.find(':') == std::string::npos ? ":2," : "");
+    if (::rename(src.c_str(), dst.c_str()) == 0) moved.insert(std::string(parse_file_name(n).base));
+  }
+
+  // 3. cur/ listing.
+  auto cur_names = list_dir(dir_ + "/cur");
+  if (!cur_names) return mb::unexpected(cur_names.error());
+  struct Entry {
+    Uid uid;
+    std::uint64_t sort_key;
+    MessageInfo info;
+    std::string_view base;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(cur_names->size());
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(cur_names->size());
+  std::size_t matched = 0;
+  KeywordMask kw_valid = keywords_.size() >= 32 ? ~0u : ((1u << keywords_.size()) - 1);
+  for (const auto& n : *cur_names) {
+    ParsedName pn = parse_file_name(n);
+    if (pn.base.empty() || !seen.insert(pn.base).second) continue;
+    Entry e{};
+    e.base = pn.base;
+    e.info.flags = pn.flags;
+    e.info.keywords = pn.keyword_letters & kw_valid;
+    auto it = known.find(pn.base);
+    bool need_stat = true;
+    if (it != known.end()) {
+      ++matched;
+      e.uid = it->second.uid;
+      if (it->second.current_index != MessageTable::npos) {
+        const MessageInfo& old = current.infos()[it->second.current_index];
+        e.info.internal_date = old.internal_date;
+        e.info.size = old.size;
+        need_stat = false;
+      } else if (pn.wire_size || it->second.wire) {
+        e.info.size = pn.wire_size ? *pn.wire_size : *it->second.wire;
+      }
+    }
+    if (need_stat) {
+      std::string p = dir_ + "/cur/" + n;
+      struct stat fst {};
+      if (::stat(p.c_str(), &fst) != 0) continue;  // vanished meanwhile
+      e.info.internal_date = fst.st_mtim.tv_sec;
+      if (e.info.size == 0) {
+        if (pn.wire_size) {
+          e.info.size = *pn.wire_size;
+        } else {
+          auto w = wire_size_of_file(p);
+          if (!w) continue;
+          e.info.size = *w;
+          dirty = true;  // remember it in the uidlist (W field)
+        }
+      }
+      auto d = delivery_usecs(pn.base);
+      e.sort_key = d ? *d : static_cast<std::uint64_t>(fst.st_mtim.tv_sec) * 1000000;
+    }
+    entries.push_back(e);
+  }
+  if (matched != known.size()) dirty = true;  // listed files gone: drop them from the uidlist
+
+  // 4. New UIDs in arrival order.
+  std::vector<Entry*> fresh;
+  for (auto& e : entries)
+    if (e.uid == 0) fresh.push_back(&e);
+  std::sort(fresh.begin(), fresh.end(), [](const Entry* a, const Entry* b) {
+    return a->sort_key != b->sort_key ? a->sort_key < b->sort_key : a->base < b->base;
+  });
+  for (Entry* e : fresh) e->uid = next_uid++;
+  if (!fresh.empty()) dirty = true;
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.uid < b.uid; });
+
+  SyncOutcome out;
+  std::size_t name_bytes = 0;
+  for (const auto& e : entries) name_bytes += e.base.size();
+  out.table.reserve(entries.size(), name_bytes);
+  std::string text;
+  if (dirty) {
+    if (guid_.empty()) guid_ = fmt::format("{:08x}{:08x}", uidvalidity, static_cast<unsigned>(::getpid()));
+    text = format_uidlist_header(uidvalidity, next_uid, guid_);
+    text.reserve(name_bytes + entries.size() * 12 + 64);
+  }
+  for (auto& e : entries) {
+    e.info.uid = e.uid;
+    out.table.push(e.info, e.base);
+    if (dirty) append_uidlist_line(text, e.uid, e.base, e.info.size);
+    if (moved.count(std::string(e.base)) && (out.first_from_new == 0 || e.uid < out.first_from_new))
+      out.first_from_new = e.uid;
+  }
+  if (dirty) {
+    // Persist before anyone can see the new UIDs.
+    if (auto w = write_atomic(kUidList, text); !w) return mb::unexpected(w.error());
+    struct stat nst {};
+    if (::stat(uidlist_path.c_str(), &nst) == 0) stamp = FileStamp{nst.st_ino, mtime_ns(nst), nst.st_size};
+  }
+  uidlist_stamp_ = stamp;
+  had_uidlist_ = true;
+  first_sync_ = false;
+  out.uidvalidity = uidvalidity;
+  out.next_uid = next_uid;
+  out.keywords = keywords_;
+  return out;
+}
+
+StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flags, KeywordMask keywords,
+                                        std::optional<std::int64_t> internal_date) {
+  // Stored with LF line ends like Dovecot; the wire form (CRLF) is produced on read.
+  std::string stored;
+  stored.reserve(message.size());
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    if (message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n') continue;
+    stored.push_back(message[i]);
+  }
+  bool prev_cr = false;
+  std::uint64_t wire = wire_size_of(stored, prev_cr);
+  SavedFile saved{make_base(stored.size(), wire)};
+  std::string tmp = dir_ + "/tmp/" + saved.base;
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd) return mb::unexpected(errno_error(errno, "create " + tmp));
+  if (!write_all(fd.get(), stored.data(), stored.size()) || (fsync_ && ::fsync(fd.get()) != 0)) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return mb::unexpected(errno_error(err, "write " + tmp));
+  }
+  if (internal_date) {
+    timespec ts[2] = {{static_cast<time_t>(*internal_date), 0}, {static_cast<time_t>(*internal_date), 0}};
+    ::futimens(fd.get(), ts);
+  }
+  fd.reset();
+  std::string dst = dir_ + "/cur/" + saved.base + info_suffix(flags, keywords);
+  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return mb::unexpected(errno_error(err, "rename " + tmp));
+  }
+  if (fsync_) fsync_dir(dir_ + "/cur");
+  return saved;
+}
+
+StoreResult<SavedFile> FolderDisk::save_from_file(const std::string& path, FlagSet flags,
+                                                  KeywordMask keywords, std::int64_t internal_date) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return mb::unexpected(errno_error(errno, "stat " + path));
+  auto pn = parse_file_name(path.substr(path.rfind('/') + 1));
+  std::uint64_t wire = 0;
+  if (pn.wire_size) {
+    wire = *pn.wire_size;
+  } else if (auto w = wire_size_of_file(path)) {
+    wire = *w;
+  } else {
+    return mb::unexpected(errno_error(errno, "read " + path));
+  }
+  SavedFile saved{make_base(static_cast<std::uint64_t>(st.st_size), wire)};
+  std::string tmp = dir_ + "/tmp/" + saved.base;
+  if (::link(path.c_str(), tmp.c_str()) != 0) {
+    // Different file system or no hard links: copy.
+    auto content = read_whole_file(path);
+    if (!content) return mb::unexpected(content.error());
+    if (!*content) return mb::unexpected(errno_error(ENOENT, "read " + path));
+    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    if (!fd) return mb::unexpected(errno_error(errno, "create " + tmp));
+    if (!write_all(fd.get(), (*content)->data(), (*content)->size()) ||
+        (fsync_ && ::fsync(fd.get()) != 0)) {
+      int err = errno;
+      ::unlink(tmp.c_str());
+      return mb::unexpected(errno_error(err, "write " + tmp));
+    }
+    timespec ts[2] = {{static_cast<time_t>(internal_date), 0}, {static_cast<time_t>(internal_date), 0}};
+    ::futimens(fd.get(), ts);
+  }
+  std::string dst = dir_ + "/cur/" + saved.base + info_suffix(flags, keywords);
+  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return mb::unexpected(errno_error(err, "rename " + tmp));
+  }
+  if (fsync_) fsync_dir(dir_ + "/cur");
+  return saved;
+}
+
+StoreResult<std::vector<FlagUpdate>> FolderDisk::set_flags(const MessageTable& current,
+                                                           const std::vector<FlagUpdate>& wanted) {
+  std::vector<FlagUpdate> done;
+  for (const auto& w : wanted) {
+    std::size_t i = current.index_of(w.uid);
+    if (i == MessageTable::npos) continue;
+    const MessageInfo& old = current.infos()[i];
+    if (old.flags == w.flags && old.keywords == w.keywords) continue;
+    std::string_view base = current.base(i);
+    std::string dst = fmt::format("{}/cur/{}{}", dir_, base, info_suffix(w.flags, w.keywords));
+    bool ok = false;
+    for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
+      auto src = locate(base, old.flags, old.keywords);
+      if (!src) break;
+      ok = ::rename(src->c_str(), dst.c_str()) == 0;
+      if (!ok && errno != ENOENT) return mb::unexpected(errno_error(errno, "rename " + *src));
+    }
+    if (ok) done.push_back(w);
+  }
+  if (!done.empty() && fsync_) fsync_dir(dir_ + "/cur");
+  return done;
+}
+
+StoreResult<std::vector<Uid>> FolderDisk::remove(const MessageTable& current, const std::vector<Uid>& uids) {
+  std::vector<Uid> done;
+  for (Uid uid : uids) {
+    std::size_t i = current.index_of(uid);
+    if (i == MessageTable::npos) continue;
+    const MessageInfo& m = current.infos()[i];
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto p = locate(current.base(i), m.flags, m.keywords);
+      if (!p) break;
+      if (::unlink(p->c_str()) == 0) {
+        done.push_back(uid);
+        break;
+      }
+      if (errno != ENOENT) return mb::unexpected(errno_error(errno, "unlink " + *p));
+    }
+  }
+  if (!done.empty() && fsync_) fsync_dir(dir_ + "/cur");
+  return done;
+}
+
+}  // namespace mb::store::maildir

@@ -1,0 +1,105 @@
+// File: gateway/store/maildir/folder_disk.hpp
+//
+// The blocking, on-disk half of one Maildir folder (cur/ new/ tmp/, dovecot-uidlist,
+// dovecot-keywords). Every method runs on a libuv pool thread; the owning mailbox runs at
+// most one mutating method at a time (its operation queue), so FolderDisk needs no locking of
+// its own. A MessageTable passed in is the loop's current state, read-only for the call.
+//
+// UID safety (see uidlist.hpp for the format): new UIDs are only ever assigned inside sync(),
+// under an exclusive flock on `mailbridge-uidlist.lock`, after re-reading dovecot-uidlist if it
+// changed on disk, to the files not yet listed, in delivery order (time in the name, else
+// mtime; then name), and written (temp + fsync + rename + fsync dir) before sync() returns,
+// i.e. before any session can see them. A crash at any point leaves either the old or the
+// new uidlist; files not yet listed get the next UIDs at the next sync.
+// UIDVALIDITY changes only when the uidlist is lost (existed before in this process) or
+// unreadable; the reason is logged as an error.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway/store/maildir/message_table.hpp"
+#include "gateway/store/store.hpp"
+
+namespace mb::store::maildir {
+
+struct SyncOutcome {
+  MessageTable table;  // everything on disk now, UID ascending; modseq left 0
+  std::uint32_t uidvalidity = 0;
+  Uid next_uid = 1;
+  std::vector<std::string> keywords;
+  Uid first_from_new = 0;  // lowest UID of the files found in new/ (0: none)
+};
+
+struct FlagUpdate {
+  Uid uid = 0;
+  FlagSet flags = 0;
+  KeywordMask keywords = 0;
+};
+
+struct SavedFile {
+  std::string base;  // base name of the file now in cur/
+};
+
+class FolderDisk {
+ public:
+  FolderDisk(std::string dir, bool fsync, bool create_if_missing);
+
+  const std::string& dir() const { return dir_; }
+
+  // Full synchronisation with the directory (see above).
+  StoreResult<SyncOutcome> sync(const MessageTable& current, std::uint32_t uidvalidity, Uid next_uid);
+
+  // Writes a message into tmp/ (CRLF -> LF), fsyncs, sets mtime, renames into cur/ with the
+  // flags. The UID comes from the next sync().
+  StoreResult<SavedFile> save(const std::string& message, FlagSet flags, KeywordMask keywords,
+                              std::optional<std::int64_t> internal_date);
+  // Hard-links (or copies) an existing message file into this folder's cur/.
+  StoreResult<SavedFile> save_from_file(const std::string& path, FlagSet flags, KeywordMask keywords,
+                                        std::int64_t internal_date);
+
+  // Renames files to carry new flags; returns the updates that happened (files that vanished
+  // are skipped: the next sync reports them expunged).
+  StoreResult<std::vector<FlagUpdate>> set_flags(const MessageTable& current,
+                                                 const std::vector<FlagUpdate>& wanted);
+  // Unlinks the files of these UIDs; returns those removed.
+  StoreResult<std::vector<Uid>> remove(const MessageTable& current, const std::vector<Uid>& uids);
+
+  // Keywords: loads dovecot-keywords (if changed) and returns the table; add() appends names
+  // missing from it (case-insensitive match, RFC 3501 §2.3.2) and persists the file.
+  StoreResult<std::vector<std::string>> ensure_keywords(const std::vector<std::string>& names);
+  const std::vector<std::string>& keywords() const { return keywords_; }
+
+  // Path of the message file for (base, flags), trying cur/ then searching by base.
+  std::optional<std::string> locate(std::string_view base, FlagSet flags, KeywordMask keywords) const;
+
+ private:
+  StoreResult<void> load_keywords();
+  StoreResult<void> write_atomic(const std::string& name, const std::string& content);
+  void clean_tmp();
+
+  std::string dir_;
+  bool fsync_ = true;
+  bool create_ = false;
+  bool first_sync_ = true;
+  bool had_uidlist_ = false;
+  struct FileStamp {
+    ino_t ino = 0;
+    std::int64_t mtime_ns = 0;
+    off_t size = -1;
+    bool operator==(const FileStamp&) const = default;
+  };
+  FileStamp uidlist_stamp_{};
+  std::string guid_;
+  FileStamp keywords_stamp_{};
+  std::vector<std::string> keywords_;
+};
+
+// Wire (CRLF) size of stored bytes: every LF not preceded by CR counts two.
+std::uint64_t wire_size_of(std::string_view stored, bool& prev_cr);
+
+}  // namespace mb::store::maildir

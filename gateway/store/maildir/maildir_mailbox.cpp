@@ -1,0 +1,591 @@
+// File: gateway/store/maildir/maildir_mailbox.cpp
+#include "gateway/store/maildir/maildir_mailbox.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "gateway/log/log.hpp"
+#include "gateway/store/detail/pool_work.hpp"
+#include "gateway/store/mailbox_name.hpp"
+#include "gateway/store/maildir/user_context.hpp"
+
+namespace mb::store::maildir {
+namespace {
+
+constexpr std::uint64_t kDebounceMs = 5;
+
+bool ieq(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) return false;
+  }
+  return true;
+}
+
+KeywordMask mask_of(const std::vector<std::string>& table, const std::vector<std::string>& names) {
+  KeywordMask m = 0;
+  for (const auto& n : names)
+    for (std::size_t i = 0; i < table.size() && i < kMaxKeywords; ++i)
+      if (!table[i].empty() && ieq(table[i], n)) m |= 1u << i;
+  return m;
+}
+
+template <class T>
+void close_handle(T*& h) {
+  if (!h) return;
+  h->data = nullptr;
+  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* p) { delete reinterpret_cast<T*>(p); });
+  h = nullptr;
+}
+
+}  // namespace
+
+void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
+                  std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done) {
+  auto norm = normalize_mailbox_name(name);
+  if (!norm) {
+    Error e = norm.error();
+    detail::post(user->loop, [done = std::move(done), e] { done(mb::unexpected(e)); });
+    return;
+  }
+  std::string dir = user->folder_dir(*norm);
+  auto& slot = user->registry->by_dir[dir];
+  std::shared_ptr<MaildirMailbox> mb = slot.lock();
+  if (!mb) {
+    mb = std::make_shared<MaildirMailbox>(user, *norm, dir, *norm == "INBOX");
+    slot = mb;
+    mb->start();
+  }
+  mb->when_ready(std::move(done));
+}
+
+MaildirMailbox::MaildirMailbox(std::shared_ptr<UserContext> user, std::string name, std::string dir,
+                               bool create)
+    : user_(std::move(user)),
+      loop_(user_->loop),
+      name_(std::move(name)),
+      dir_(dir),
+      disk_(std::move(dir), user_->fsync, create) {}
+
+MaildirMailbox::~MaildirMailbox() {
+  close_handle(watch_new_);
+  close_handle(watch_cur_);
+  close_handle(debounce_);
+  auto it = user_->registry->by_dir.find(dir_);
+  if (it != user_->registry->by_dir.end() && it->second.expired()) user_->registry->by_dir.erase(it);
+}
+
+void MaildirMailbox::start() {
+  auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
+  auto cache_text = std::make_shared<StoreResult<std::optional<std::string>>>();
+  enqueue(
+      [this, outcome, cache_text] {
+        *outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        if (*outcome) *cache_text = read_whole_file(dir_ + "/mailbridge-cache");
+      },
+      [this, outcome, cache_text] {
+        if (!*outcome) {
+          failed_ = outcome->error();
+          auto it = user_->registry->by_dir.find(dir_);
+          if (it != user_->registry->by_dir.end() && it->second.lock().get() == this)
+            user_->registry->by_dir.erase(it);
+          return;
+        }
+        Uid from_new = (*outcome)->first_from_new;
+        apply_sync(std::move(**outcome));
+        recent_from_ = from_new != 0 ? from_new : uidnext_;
+        started_ = true;
+        // Per-message cache: "uid len\n<bytes>\n" records; unknown UIDs dropped.
+        if (*cache_text && **cache_text) {
+          std::string_view t = ***cache_text;
+          while (!t.empty()) {
+            std::size_t nl = t.find('\n');
+            if (nl == std::string_view::npos) break;
+            unsigned long uid = 0, len = 0;
+            if (std::sscanf(std::string(t.substr(0, nl)).c_str(), "%lu %lu", &uid, &len) != 2) break;
+            if (nl + 1 + len + 1 > t.size()) break;
+            if (find(static_cast<Uid>(uid))) cache_[static_cast<Uid>(uid)] = std::string(t.substr(nl + 1, len));
+            t.remove_prefix(nl + 1 + len + 1);
+          }
+        }
+        watch("new", watch_new_);
+        watch("cur", watch_cur_);
+      });
+}
+
+void MaildirMailbox::watch(const std::string& sub, uv_fs_event_t*& handle) {
+  handle = new uv_fs_event_t{};
+  uv_fs_event_init(loop_, handle);
+  handle->data = this;
+  std::string path = dir_ + "/" + sub;
+  int rc = uv_fs_event_start(
+      handle,
+      [](uv_fs_event_t* h, const char*, int, int) {
+        if (auto* self = static_cast<MaildirMailbox*>(h->data)) self->schedule_rescan();
+      },
+      path.c_str(), 0);
+  if (rc != 0) {
+    mb::log::warn("store: cannot watch {}: {}; changes by others are seen on rescan only", path,
+                  uv_strerror(rc));
+  }
+}
+
+void MaildirMailbox::schedule_rescan() {
+  if (rescan_pending_) return;
+  rescan_pending_ = true;
+  if (!debounce_) {
+    debounce_ = new uv_timer_t{};
+    uv_timer_init(loop_, debounce_);
+    debounce_->data = this;
+  }
+  uv_timer_start(
+      debounce_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<MaildirMailbox*>(t->data);
+        if (!self) return;
+        self->rescan_pending_ = false;
+        self->rescan([](StoreResult<void>) {});
+      },
+      kDebounceMs, 0);
+}
+
+void MaildirMailbox::when_ready(std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done) {
+  auto self = shared_from_this();
+  enqueue(nullptr, [self, done = std::move(done)] {
+    if (self->failed_) done(mb::unexpected(*self->failed_));
+    else done(self);
+  });
+}
+
+void MaildirMailbox::enqueue(std::function<void()> work, std::function<void()> apply) {
+  queue_.emplace_back(std::move(work), std::move(apply));
+  if (!busy_) run_next();
+}
+
+void MaildirMailbox::run_next() {
+  if (queue_.empty()) {
+    busy_ = false;
+    return;
+  }
+  busy_ = true;
+  auto op = std::move(queue_.front());
+  queue_.pop_front();
+  auto self = shared_from_this();
+  // A failed first sync fails every queued operation without touching the disk.
+  std::function<void()> work = failed_ ? nullptr : std::move(op.first);
+  detail::post_work(loop_, std::move(work), [self, apply = std::move(op.second)] {
+    apply();
+    self->run_next();
+  });
+}
+
+const MessageInfo* MaildirMailbox::find(Uid uid) const {
+  std::size_t i = table_.index_of(uid);
+  return i == MessageTable::npos ? nullptr : &table_.infos()[i];
+}
+
+void MaildirMailbox::add_observer(MailboxObserver* observer) {
+  if (std::find(observers_.begin(), observers_.end(), observer) == observers_.end())
+    observers_.push_back(observer);
+}
+
+void MaildirMailbox::remove_observer(MailboxObserver* observer) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), observer), observers_.end());
+}
+
+std::uint32_t MaildirMailbox::recent_count() const {
+  const auto& v = table_.infos();
+  auto it = std::lower_bound(v.begin(), v.end(), recent_from_,
+                             [](const MessageInfo& m, Uid u) { return m.uid < u; });
+  return static_cast<std::uint32_t>(v.end() - it);
+}
+
+Uid MaildirMailbox::claim_recent() {
+  Uid first = recent_from_;
+  recent_from_ = uidnext_;
+  return first;
+}
+
+std::vector<Change> MaildirMailbox::apply_sync(SyncOutcome&& out) {
+  std::vector<Change> changes;
+  auto& old = table_.infos();
+  auto& neu = out.table.infos();
+  bool first = !started_;
+  std::size_t i = 0, j = 0;
+  while (i < old.size() || j < neu.size()) {
+    if (j == neu.size() || (i < old.size() && old[i].uid < neu[j].uid)) {
+      changes.push_back(Change{Change::Kind::expunged, old[i].uid, ++modseq_});
+      ++i;
+    } else if (i == old.size() || neu[j].uid < old[i].uid) {
+      if (first) {
+        neu[j].modseq = modseq_;
+      } else {
+        neu[j].modseq = ++modseq_;
+        changes.push_back(Change{Change::Kind::appended, neu[j].uid, neu[j].modseq});
+      }
+      ++j;
+    } else {
+      if (old[i].flags != neu[j].flags || old[i].keywords != neu[j].keywords) {
+        neu[j].modseq = ++modseq_;
+        changes.push_back(Change{Change::Kind::flags, neu[j].uid, neu[j].modseq});
+      } else {
+        neu[j].modseq = old[i].modseq;
+      }
+      ++i;
+      ++j;
+    }
+  }
+  if (started_ && out.uidvalidity != uidvalidity_)
+    mb::log::error("store: {}: UIDVALIDITY changed from {} to {}", dir_, uidvalidity_, out.uidvalidity);
+  table_ = std::move(out.table);
+  uidvalidity_ = out.uidvalidity;
+  uidnext_ = out.next_uid;
+  keywords_ = std::move(out.keywords);
+  for (const auto& c : changes)
+    if (c.kind == Change::Kind::expunged) cache_.erase(c.uid);
+  return changes;
+}
+
+void MaildirMailbox::notify(const std::vector<Change>& changes, const Own& own) {
+  if (changes.empty()) return;
+  std::vector<Change> for_origin;
+  if (own.origin) {
+    for (const auto& c : changes)
+      if (c.kind != own.kind || std::find(own.uids.begin(), own.uids.end(), c.uid) == own.uids.end())
+        for_origin.push_back(c);
+  }
+  auto observers = observers_;
+  for (MailboxObserver* o : observers) {
+    // An observer may remove others (or itself) from inside its callback.
+    if (std::find(observers_.begin(), observers_.end(), o) == observers_.end()) continue;
+    if (o == own.origin) {
+      if (!for_origin.empty()) o->on_mailbox_changed(for_origin);
+    } else {
+      o->on_mailbox_changed(changes);
+    }
+  }
+}
+
+void MaildirMailbox::rescan(std::function<void(StoreResult<void>)> done) {
+  auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
+  enqueue([this, outcome] { *outcome = disk_.sync(table_, uidvalidity_, uidnext_); },
+          [this, outcome, done = std::move(done)] {
+            if (failed_) return done(mb::unexpected(*failed_));
+            if (!*outcome) return done(mb::unexpected(outcome->error()));
+            auto changes = apply_sync(std::move(**outcome));
+            notify(changes, Own{});
+            done({});
+          });
+}
+
+void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
+                            std::function<void(StoreResult<Uid>)> done) {
+  struct State {
+    AppendRequest req;
+    StoreResult<SavedFile> saved;
+    StoreResult<SyncOutcome> outcome;
+  };
+  auto st = std::make_shared<State>();
+  st->req = std::move(request);
+  enqueue(
+      [this, st] {
+        KeywordMask mask = 0;
+        if (!st->req.keywords.empty()) {
+          auto table = disk_.ensure_keywords(st->req.keywords);
+          if (!table) {
+            st->saved = mb::unexpected(table.error());
+            return;
+          }
+          mask = mask_of(*table, st->req.keywords);
+        }
+        st->saved = disk_.save(st->req.message, st->req.flags, mask, st->req.internal_date);
+        st->req.message = std::string();
+        if (st->saved) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+      },
+      [this, st, origin, done = std::move(done)] {
+        if (failed_) return done(mb::unexpected(*failed_));
+        if (!st->saved) return done(mb::unexpected(st->saved.error()));
+        if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
+        Uid uid = 0;
+        const MessageTable& t = st->outcome->table;
+        for (std::size_t k = t.size(); k-- > 0;)
+          if (t.base(k) == st->saved->base) {
+            uid = t.infos()[k].uid;
+            break;
+          }
+        auto changes = apply_sync(std::move(*st->outcome));
+        notify(changes, Own{origin, Change::Kind::appended, {uid}});
+        if (uid == 0)
+          return done(mb::unexpected(Error{ErrorKind::temp, "Message vanished after saving", dir_}));
+        done(uid);
+      });
+}
+
+void MaildirMailbox::store_flags(std::vector<Uid> uids, FlagOp op, FlagSet flags,
+                                 std::vector<std::string> keywords, MailboxObserver* origin,
+                                 std::function<void(StoreResult<std::vector<Change>>)> done) {
+  struct State {
+    std::vector<Uid> uids;
+    std::vector<std::string> names;
+    StoreResult<std::vector<FlagUpdate>> updates;
+    std::vector<std::string> table;
+  };
+  auto st = std::make_shared<State>();
+  st->uids = std::move(uids);
+  st->names = std::move(keywords);
+  enqueue(
+      [this, st, op, flags] {
+        auto table = op == FlagOp::remove ? disk_.ensure_keywords({}) : disk_.ensure_keywords(st->names);
+        if (!table) {
+          st->updates = mb::unexpected(table.error());
+          return;
+        }
+        st->table = *table;
+        KeywordMask mask = mask_of(st->table, st->names);
+        std::vector<FlagUpdate> wanted;
+        for (Uid uid : st->uids) {
+          std::size_t i = table_.index_of(uid);
+          if (i == MessageTable::npos) continue;
+          const MessageInfo& m = table_.infos()[i];
+          FlagUpdate u{uid, m.flags, m.keywords};
+          switch (op) {
+            case FlagOp::add: u.flags |= flags; u.keywords |= mask; break;
+            case FlagOp::remove:
+              u.flags = static_cast<FlagSet>(u.flags & ~flags);
+              u.keywords &= ~mask;
+              break;
+            case FlagOp::replace: u.flags = flags; u.keywords = mask; break;
+          }
+          wanted.push_back(u);
+        }
+        st->updates = disk_.set_flags(table_, wanted);
+      },
+      [this, st, origin, done = std::move(done)] {
+        if (failed_) return done(mb::unexpected(*failed_));
+        if (!st->updates) return done(mb::unexpected(st->updates.error()));
+        keywords_ = st->table;
+        std::vector<Change> changes;
+        Own own{origin, Change::Kind::flags, {}};
+        for (const auto& u : *st->updates) {
+          std::size_t i = table_.index_of(u.uid);
+          if (i == MessageTable::npos) continue;
+          MessageInfo& m = table_.infos()[i];
+          m.flags = u.flags;
+          m.keywords = u.keywords;
+          m.modseq = ++modseq_;
+          changes.push_back(Change{Change::Kind::flags, u.uid, m.modseq});
+          own.uids.push_back(u.uid);
+        }
+        notify(changes, own);
+        done(std::move(changes));
+      });
+}
+
+void MaildirMailbox::expunge(std::vector<Uid> uids, MailboxObserver* origin,
+                             std::function<void(StoreResult<std::vector<Uid>>)> done) {
+  struct State {
+    std::vector<Uid> uids;
+    StoreResult<std::vector<Uid>> removed;
+    StoreResult<SyncOutcome> outcome;
+  };
+  auto st = std::make_shared<State>();
+  st->uids = std::move(uids);
+  enqueue(
+      [this, st] {
+        st->removed = disk_.remove(table_, st->uids);
+        if (st->removed) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+      },
+      [this, st, origin, done = std::move(done)] {
+        if (failed_) return done(mb::unexpected(*failed_));
+        if (!st->removed) return done(mb::unexpected(st->removed.error()));
+        if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
+        auto changes = apply_sync(std::move(*st->outcome));
+        std::set<Uid> wanted(st->uids.begin(), st->uids.end());
+        std::vector<Uid> gone;
+        for (const auto& c : changes)
+          if (c.kind == Change::Kind::expunged && wanted.count(c.uid)) gone.push_back(c.uid);
+        notify(changes, Own{origin, Change::Kind::expunged, gone});
+        done(std::move(gone));
+      });
+}
+
+void MaildirMailbox::copy(std::vector<Uid> uids, std::string dest_mailbox, MailboxObserver* origin,
+                          std::function<void(StoreResult<CopyResult>)> done) {
+  (void)origin;  // the destination's observers are all told; the source does not change
+  // Capture the sources now, in the caller's order (RFC 4315 COPYUID pairs them).
+  std::vector<CopySource> sources;
+  for (Uid uid : uids) {
+    std::size_t i = table_.index_of(uid);
+    if (i == MessageTable::npos) continue;
+    const MessageInfo& m = table_.infos()[i];
+    CopySource s{uid, dir_, std::string(table_.base(i)), m.flags, m.keywords, {}, m.internal_date};
+    for (std::size_t k = 0; k < keywords_.size(); ++k)
+      if (m.keywords & (1u << k)) s.keyword_names.push_back(keywords_[k]);
+    sources.push_back(std::move(s));
+  }
+  open_mailbox(user_, std::move(dest_mailbox),
+               [sources = std::move(sources), done = std::move(done)](
+                   StoreResult<std::shared_ptr<MaildirMailbox>> dest) mutable {
+                 if (!dest) return done(mb::unexpected(dest.error()));
+                 (*dest)->copy_in(std::move(sources), std::move(done));
+               });
+}
+
+void MaildirMailbox::copy_in(std::vector<CopySource> sources,
+                             std::function<void(StoreResult<CopyResult>)> done) {
+  struct State {
+    std::vector<CopySource> sources;
+    std::vector<std::pair<Uid, std::string>> saved;  // source uid, new base
+    std::optional<Error> error;
+    StoreResult<SyncOutcome> outcome;
+  };
+  auto st = std::make_shared<State>();
+  st->sources = std::move(sources);
+  enqueue(
+      [this, st] {
+        for (const auto& s : st->sources) {
+          KeywordMask mask = 0;
+          if (!s.keyword_names.empty()) {
+            auto table = disk_.ensure_keywords(s.keyword_names);
+            if (table) mask = mask_of(*table, s.keyword_names);
+          }
+          FolderDisk src(s.dir, false, false);
+          auto path = src.locate(s.base, s.flags, s.mask);
+          if (!path) continue;  // expunged meanwhile: skipped, as for absent UIDs
+          auto saved = disk_.save_from_file(*path, s.flags, mask, s.internal_date);
+          if (!saved) {
+            st->error = saved.error();
+            break;
+          }
+          st->saved.emplace_back(s.uid, saved->base);
+        }
+        st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+      },
+      [this, st, done = std::move(done)] {
+        if (failed_) return done(mb::unexpected(*failed_));
+        if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
+        CopyResult result;
+        const MessageTable& t = st->outcome->table;
+        std::map<std::string_view, Uid> by_base;
+        for (std::size_t k = 0; k < t.size(); ++k) by_base.emplace(t.base(k), t.infos()[k].uid);
+        for (const auto& [src_uid, base] : st->saved) {
+          auto it = by_base.find(base);
+          if (it == by_base.end()) continue;
+          result.source_uids.push_back(src_uid);
+          result.dest_uids.push_back(it->second);
+        }
+        auto changes = apply_sync(std::move(*st->outcome));
+        result.dest_uidvalidity = uidvalidity_;
+        notify(changes, Own{});
+        if (st->error) return done(mb::unexpected(*st->error));
+        done(std::move(result));
+      });
+}
+
+void MaildirMailbox::move(std::vector<Uid> uids, std::string dest_mailbox, MailboxObserver* origin,
+                          std::function<void(StoreResult<CopyResult>)> done) {
+  auto self = shared_from_this();
+  copy(std::move(uids), std::move(dest_mailbox), origin,
+       [self, origin, done = std::move(done)](StoreResult<CopyResult> r) mutable {
+         if (!r) return done(std::move(r));
+         auto src = r->source_uids;
+         self->expunge(std::move(src), origin,
+                       [r = std::move(*r), done = std::move(done)](StoreResult<std::vector<Uid>> e) mutable {
+                         if (!e) return done(mb::unexpected(e.error()));
+                         done(std::move(r));
+                       });
+       });
+}
+
+void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
+                          std::function<void(StoreResult<std::string>)> done) {
+  std::size_t i = table_.index_of(uid);
+  if (i == MessageTable::npos) {
+    detail::post(loop_, [done = std::move(done)] {
+      done(mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", "read"}));
+    });
+    return;
+  }
+  const MessageInfo& m = table_.infos()[i];
+  auto result = std::make_shared<StoreResult<std::string>>();
+  detail::post_work(
+      loop_,
+      [rs = read_state_, result, uid, offset, max_len, base = std::string(table_.base(i)), flags = m.flags,
+       kw = m.keywords, dir = dir_] {
+        std::lock_guard<std::mutex> lock(rs->mutex);
+        WireCursor& c = rs->cursor;
+        if (c.uid != uid || !c.fd || c.wire_off > offset) {
+          FolderDisk finder(dir, false, false);
+          auto path = finder.locate(base, flags, kw);
+          if (!path) {
+            *result = mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", base});
+            c = WireCursor{};
+            return;
+          }
+          if (auto o = wire_open(c, uid, *path); !o) {
+            *result = mb::unexpected(o.error());
+            return;
+          }
+        }
+        if (c.wire_off < offset) {
+          if (auto s = wire_read(c, offset - c.wire_off, nullptr); !s) {
+            *result = mb::unexpected(s.error());
+            return;
+          }
+        }
+        std::string out;
+        out.reserve(std::min<std::size_t>(max_len, 1u << 20));
+        if (auto r = wire_read(c, max_len, &out); !r) {
+          *result = mb::unexpected(r.error());
+          return;
+        }
+        *result = std::move(out);
+      },
+      [result, done = std::move(done)] { done(std::move(*result)); });
+}
+
+std::optional<std::string_view> MaildirMailbox::cache_get(Uid uid, CacheField field) const {
+  if (field != CacheField::mime_structure) return std::nullopt;
+  auto it = cache_.find(uid);
+  if (it == cache_.end()) return std::nullopt;
+  return std::string_view(it->second);
+}
+
+void MaildirMailbox::cache_put(Uid uid, CacheField field, std::string value) {
+  if (field != CacheField::mime_structure || !find(uid)) return;
+  cache_[uid] = std::move(value);
+  cache_dirty_ = true;
+  if (!cache_write_queued_) save_cache();
+  // else: the queued write's completion writes again
+}
+
+void MaildirMailbox::save_cache() {
+  // Written lazily: one queued write covers every put made before it; a put while it is
+  // queued marks the cache dirty and the write's completion queues the next one.
+  cache_write_queued_ = true;
+  auto text = std::make_shared<std::string>();
+  for (const auto& [uid, value] : cache_) {
+    text->append(std::to_string(uid) + " " + std::to_string(value.size()) + "\n");
+    text->append(value);
+    text->push_back('\n');
+  }
+  cache_dirty_ = false;
+  enqueue(
+      [this, text] {
+        std::string tmp = dir_ + "/mailbridge-cache.mbtmp";
+        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd || !write_all(fd.get(), text->data(), text->size())) return;
+        fd.reset();
+        ::rename(tmp.c_str(), (dir_ + "/mailbridge-cache").c_str());
+      },
+      [this] {
+        cache_write_queued_ = false;
+        if (cache_dirty_) save_cache();
+      });
+}
+
+}  // namespace mb::store::maildir

@@ -1,0 +1,136 @@
+// File: gateway/store/maildir/maildir_mailbox.hpp
+//
+// The shared in-memory state of one Maildir folder (store.hpp's Mailbox), exactly one per
+// folder directory in the process (UserContext::registry keeps weak_ptrs; open_mailbox() joins
+// an existing one). Mutations and syncs go through one FIFO operation queue: each runs its
+// blocking half on the libuv pool (FolderDisk), then applies the result on the loop, assigns
+// modseqs, tells every observer (except the origin about its own change) and completes, all
+// in the same loop turn. While an operation runs, the loop does not modify the table, which
+// is why the pool half may read it. Reads are not queued: they run concurrently with a cached
+// WireCursor and find renamed files by their base name.
+// External changes: uv_fs_event on new/ and cur/ schedules a debounced (5 ms) sync.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gateway/store/maildir/folder_disk.hpp"
+#include "gateway/store/maildir/message_table.hpp"
+#include "gateway/store/maildir/wire_reader.hpp"
+#include "gateway/store/store.hpp"
+
+namespace mb::store::maildir {
+
+class MaildirMailbox;
+struct UserContext;
+
+void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
+                  std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done);
+
+class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this<MaildirMailbox> {
+ public:
+  MaildirMailbox(std::shared_ptr<UserContext> user, std::string name, std::string dir, bool create);
+  ~MaildirMailbox() override;
+  MaildirMailbox(const MaildirMailbox&) = delete;
+  MaildirMailbox& operator=(const MaildirMailbox&) = delete;
+
+  // Queues the first sync and starts watching the directory.
+  void start();
+  // `done` runs after every operation queued so far (the first sync included).
+  void when_ready(std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done);
+  const std::string& dir() const { return dir_; }
+  std::size_t state_memory_bytes() const { return table_.memory_bytes(); }
+  // Messages recent for the next claim_recent() caller (STATUS RECENT).
+  std::uint32_t recent_count() const;
+
+  const std::string& name() const override { return name_; }
+  std::uint32_t uidvalidity() const override { return uidvalidity_; }
+  Uid uidnext() const override { return uidnext_; }
+  ModSeq highest_modseq() const override { return modseq_; }
+  std::span<const MessageInfo> messages() const override { return table_.infos(); }
+  const MessageInfo* find(Uid uid) const override;
+  const std::vector<std::string>& keywords() const override { return keywords_; }
+  void add_observer(MailboxObserver* observer) override;
+  void remove_observer(MailboxObserver* observer) override;
+  Uid claim_recent() override;
+  void rescan(std::function<void(StoreResult<void>)> done) override;
+  void append(AppendRequest request, MailboxObserver* origin,
+              std::function<void(StoreResult<Uid>)> done) override;
+  void store_flags(std::vector<Uid> uids, FlagOp op, FlagSet flags, std::vector<std::string> keywords,
+                   MailboxObserver* origin,
+                   std::function<void(StoreResult<std::vector<Change>>)> done) override;
+  void expunge(std::vector<Uid> uids, MailboxObserver* origin,
+               std::function<void(StoreResult<std::vector<Uid>>)> done) override;
+  void copy(std::vector<Uid> uids, std::string dest_mailbox, MailboxObserver* origin,
+            std::function<void(StoreResult<CopyResult>)> done) override;
+  void move(std::vector<Uid> uids, std::string dest_mailbox, MailboxObserver* origin,
+            std::function<void(StoreResult<CopyResult>)> done) override;
+  void read(Uid uid, std::uint64_t offset, std::size_t max_len,
+            std::function<void(StoreResult<std::string>)> done) override;
+  std::optional<std::string_view> cache_get(Uid uid, CacheField field) const override;
+  void cache_put(Uid uid, CacheField field, std::string value) override;
+
+  // A source message for copy_in: its file and what the copy keeps.
+  struct CopySource {
+    Uid uid;
+    std::string dir;
+    std::string base;
+    FlagSet flags;
+    KeywordMask mask;
+    std::vector<std::string> keyword_names;
+    std::int64_t internal_date;
+  };
+  void copy_in(std::vector<CopySource> sources, std::function<void(StoreResult<CopyResult>)> done);
+
+ private:
+  struct Own {
+    MailboxObserver* origin = nullptr;
+    Change::Kind kind = Change::Kind::appended;
+    std::vector<Uid> uids;  // the origin's own changes (not echoed back to it)
+  };
+  void enqueue(std::function<void()> work, std::function<void()> apply);
+  void run_next();
+  std::vector<Change> apply_sync(SyncOutcome&& outcome);
+  void notify(const std::vector<Change>& changes, const Own& own);
+  void schedule_rescan();
+  void watch(const std::string& sub, uv_fs_event_t*& handle);
+  void save_cache();
+
+  std::shared_ptr<UserContext> user_;
+  uv_loop_t* loop_;
+  std::string name_;
+  std::string dir_;
+  FolderDisk disk_;  // pool half; used by one queued operation at a time
+  MessageTable table_;
+  std::uint32_t uidvalidity_ = 0;
+  Uid uidnext_ = 1;
+  ModSeq modseq_ = 1;
+  Uid recent_from_ = 0;
+  bool started_ = false;
+  std::optional<Error> failed_;
+  std::vector<std::string> keywords_;
+  std::vector<MailboxObserver*> observers_;
+  std::deque<std::pair<std::function<void()>, std::function<void()>>> queue_;
+  bool busy_ = false;
+  uv_fs_event_t* watch_new_ = nullptr;
+  uv_fs_event_t* watch_cur_ = nullptr;
+  uv_timer_t* debounce_ = nullptr;
+  bool rescan_pending_ = false;
+  struct ReadState {
+    std::mutex mutex;
+    WireCursor cursor;
+  };
+  std::shared_ptr<ReadState> read_state_ = std::make_shared<ReadState>();
+  std::map<Uid, std::string> cache_;
+  bool cache_dirty_ = false;
+  bool cache_write_queued_ = false;
+};
+
+}  // namespace mb::store::maildir

@@ -1,0 +1,357 @@
+// Mailbox operations on a real Maildir in a temp dir, through the public store interface.
+#include <gtest/gtest.h>
+#include <utime.h>
+
+#include "gateway/store/maildir/maildir_mailbox.hpp"
+#include "store_test_support.hpp"
+
+namespace mb::store::test {
+namespace {
+
+const std::string kMsg = "From: a@example.org\r\nSubject: hi\r\n\r\nline one\r\nline two\r\n";
+
+using MailboxTest = StoreFixture;
+
+TEST_F(MailboxTest, OpenInboxCreatesMaildirAndUidlist) {
+  auto mb = open("inbox");
+  ASSERT_TRUE(mb);
+  EXPECT_EQ(mb->name(), "INBOX");
+  EXPECT_TRUE(fs::is_directory(root() + "/cur"));
+  EXPECT_TRUE(fs::is_directory(root() + "/new"));
+  EXPECT_TRUE(fs::is_directory(root() + "/tmp"));
+  EXPECT_TRUE(fs::exists(root() + "/dovecot-uidlist"));
+  EXPECT_GT(mb->uidvalidity(), 0u);
+  EXPECT_EQ(mb->uidnext(), 1u);
+  EXPECT_TRUE(mb->messages().empty());
+}
+
+TEST_F(MailboxTest, SameMailboxIsOneSharedObject) {
+  auto a = open("INBOX");
+  auto b = open("Inbox");
+  EXPECT_EQ(a.get(), b.get());
+}
+
+TEST_F(MailboxTest, OpenMissingFolderIsNotFound) {
+  auto r = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { user_->open("Nope", cb); });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::not_found);
+}
+
+TEST_F(MailboxTest, AppendStoresLfAndReadsCrlfWithWireSize) {
+  auto mb = open("INBOX");
+  Uid uid = append(*mb, kMsg, kSeen, {}, 1700000000);
+  EXPECT_EQ(uid, 1u);
+  ASSERT_EQ(mb->messages().size(), 1u);
+  const MessageInfo& m = mb->messages()[0];
+  EXPECT_EQ(m.size, kMsg.size());
+  EXPECT_EQ(m.flags, kSeen);
+  EXPECT_EQ(m.internal_date, 1700000000);
+  EXPECT_EQ(mb->uidnext(), 2u);
+  auto names = files_in(root() + "/cur");
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_NE(names[0].find(",S="), std::string::npos);
+  EXPECT_NE(names[0].find(",W=" + std::to_string(kMsg.size())), std::string::npos);
+  EXPECT_EQ(names[0].substr(names[0].size() - 4), ":2,S");
+  std::string stored = read_file(root() + "/cur/" + names[0]);
+  EXPECT_EQ(stored.find('\r'), std::string::npos);
+  EXPECT_EQ(read_all(*mb, uid), kMsg);
+  EXPECT_EQ(read_all(*mb, uid, 1), kMsg);  // byte at a time, CR/LF split across reads
+  EXPECT_EQ(read_all(*mb, uid, 7), kMsg);
+}
+
+TEST_F(MailboxTest, ReadAtArbitraryOffsets) {
+  auto mb = open("INBOX");
+  Uid uid = append(*mb, kMsg);
+  for (std::size_t off = 0; off <= kMsg.size() + 2; ++off) {
+    auto r = await<StoreResult<std::string>>(&loop_, [&](auto cb) { mb->read(uid, off, 5, cb); });
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, off < kMsg.size() ? kMsg.substr(off, 5) : std::string()) << off;
+  }
+}
+
+TEST_F(MailboxTest, ReadExpungedUid) {
+  auto mb = open("INBOX");
+  auto r = await<StoreResult<std::string>>(&loop_, [&](auto cb) { mb->read(42, 0, 10, cb); });
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().kind, ErrorKind::expunged);
+}
+
+TEST_F(MailboxTest, UidsIncreaseAndPersistAcrossReopen) {
+  std::uint32_t uv = 0;
+  {
+    auto mb = open("INBOX");
+    uv = mb->uidvalidity();
+    EXPECT_EQ(append(*mb, "a\n"), 1u);
+    EXPECT_EQ(append(*mb, "b\n"), 2u);
+    EXPECT_EQ(append(*mb, "c\n"), 3u);
+    auto r = await<StoreResult<std::vector<Uid>>>(&loop_, [&](auto cb) { mb->expunge({3}, nullptr, cb); });
+    ASSERT_TRUE(r);
+  }
+  for (int i = 0; i < 5; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+  auto mb = open("INBOX");
+  EXPECT_EQ(mb->uidvalidity(), uv);
+  ASSERT_EQ(mb->messages().size(), 2u);
+  EXPECT_EQ(mb->messages()[1].uid, 2u);
+  EXPECT_EQ(mb->uidnext(), 4u);  // 3 is never reused
+  EXPECT_EQ(append(*mb, "d\n"), 4u);
+}
+
+TEST_F(MailboxTest, StoreFlagsAddRemoveReplaceAndKeywords) {
+  auto mb = open("INBOX");
+  Uid uid = append(*mb, kMsg);
+  auto r = await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+    mb->store_flags({uid}, FlagOp::add, kSeen | kFlagged, {"$Forwarded", "Work"}, nullptr, cb);
+  });
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].uid, uid);
+  EXPECT_EQ(mb->find(uid)->flags, kSeen | kFlagged);
+  ASSERT_EQ(mb->keywords().size(), 2u);
+  EXPECT_EQ(mb->keywords()[0], "$Forwarded");
+  EXPECT_EQ(mb->find(uid)->keywords, 3u);
+  auto names = files_in(root() + "/cur");
+  ASSERT_EQ(names.size(), 1u);
+  EXPECT_EQ(names[0].substr(names[0].find(":2,")), ":2,FSab");
+  EXPECT_EQ(read_file(root() + "/dovecot-keywords"), "0 $Forwarded\n1 Work\n");
+  ModSeq before = mb->highest_modseq();
+  r = await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+    mb->store_flags({uid}, FlagOp::remove, kSeen, {"work"}, nullptr, cb);
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(mb->find(uid)->flags, kFlagged);
+  EXPECT_EQ(mb->find(uid)->keywords, 1u);
+  EXPECT_GT(mb->highest_modseq(), before);
+  EXPECT_EQ(mb->find(uid)->modseq, mb->highest_modseq());
+  r = await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+    mb->store_flags({uid, 999}, FlagOp::replace, kDeleted | kDraft | kAnswered, {}, nullptr, cb);
+  });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->size(), 1u);
+  EXPECT_EQ(files_in(root() + "/cur")[0].substr(names[0].find(":2,")), ":2,DRT");
+  // No-op change reports nothing.
+  r = await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+    mb->store_flags({uid}, FlagOp::add, kDeleted, {}, nullptr, cb);
+  });
+  ASSERT_TRUE(r);
+  EXPECT_TRUE(r->empty());
+  EXPECT_EQ(read_all(*mb, uid), kMsg);  // still readable after renames
+}
+
+TEST_F(MailboxTest, ExpungeRemovesFilesAndSkipsAbsent) {
+  auto mb = open("INBOX");
+  append(*mb, "a\n");
+  append(*mb, "b\n");
+  auto r = await<StoreResult<std::vector<Uid>>>(&loop_, [&](auto cb) { mb->expunge({1, 77}, nullptr, cb); });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, std::vector<Uid>{1});
+  EXPECT_EQ(files_in(root() + "/cur").size(), 1u);
+  EXPECT_EQ(mb->find(1), nullptr);
+  EXPECT_NE(mb->find(2), nullptr);
+}
+
+TEST_F(MailboxTest, ObserversHearChangesExceptOrigin) {
+  auto mb = open("INBOX");
+  Recorder a, b;
+  mb->add_observer(&a);
+  mb->add_observer(&b);
+  Uid uid = append(*mb, kMsg, 0, {}, std::nullopt, &a);
+  EXPECT_TRUE(a.seen.empty());
+  ASSERT_EQ(b.seen.size(), 1u);
+  EXPECT_EQ(b.seen[0].kind, Change::Kind::appended);
+  EXPECT_EQ(b.seen[0].uid, uid);
+  EXPECT_EQ(b.seen[0].modseq, mb->find(uid)->modseq);
+  await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+    mb->store_flags({uid}, FlagOp::add, kSeen, {}, &b, cb);
+  });
+  ASSERT_EQ(a.seen.size(), 1u);
+  EXPECT_EQ(a.seen[0].kind, Change::Kind::flags);
+  EXPECT_EQ(b.seen.size(), 1u);
+  await<StoreResult<std::vector<Uid>>>(&loop_, [&](auto cb) { mb->expunge({uid}, nullptr, cb); });
+  ASSERT_EQ(a.seen.size(), 2u);
+  EXPECT_EQ(a.seen[1].kind, Change::Kind::expunged);
+  EXPECT_EQ(b.seen.size(), 2u);
+  mb->remove_observer(&a);
+  mb->remove_observer(&b);
+}
+
+TEST_F(MailboxTest, ExternalDeliveryIntoNewReachesObserversWithoutCommand) {
+  auto mb = open("INBOX");
+  Recorder obs;
+  mb->add_observer(&obs);
+  write_file(root() + "/tmp/1700000000.M1P1.mda", "Subject: x\n\nbody\n");
+  fs::rename(root() + "/tmp/1700000000.M1P1.mda", root() + "/new/1700000000.M1P1.mda");
+  run_until([&] { return !obs.seen.empty(); });
+  ASSERT_EQ(obs.seen.size(), 1u);
+  EXPECT_EQ(obs.seen[0].kind, Change::Kind::appended);
+  Uid uid = obs.seen[0].uid;
+  ASSERT_NE(mb->find(uid), nullptr);
+  EXPECT_EQ(mb->find(uid)->size, std::string("Subject: x\r\n\r\nbody\r\n").size());
+  EXPECT_TRUE(files_in(root() + "/new").empty());
+  EXPECT_EQ(files_in(root() + "/cur")[0], "1700000000.M1P1.mda:2,");
+  // External flag change and deletion.
+  obs.seen.clear();
+  fs::rename(root() + "/cur/1700000000.M1P1.mda:2,", root() + "/cur/1700000000.M1P1.mda:2,S");
+  run_until([&] { return !obs.seen.empty(); });
+  ASSERT_FALSE(obs.seen.empty());
+  EXPECT_EQ(obs.seen[0].kind, Change::Kind::flags);
+  EXPECT_EQ(mb->find(uid)->flags, kSeen);
+  obs.seen.clear();
+  fs::remove(root() + "/cur/1700000000.M1P1.mda:2,S");
+  run_until([&] { return !obs.seen.empty(); });
+  ASSERT_FALSE(obs.seen.empty());
+  EXPECT_EQ(obs.seen[0].kind, Change::Kind::expunged);
+  mb->remove_observer(&obs);
+}
+
+TEST_F(MailboxTest, RescanAssignsArrivalOrder) {
+  auto mb = open("INBOX");
+  // Delivered out of name order: UIDs follow the delivery time in the name.
+  write_file(root() + "/new/1700000300.M5P1.h", "c\n");
+  write_file(root() + "/new/1700000100.M5P1.h", "a\n");
+  write_file(root() + "/new/1700000200.M5P1.h", "b\n");
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  ASSERT_EQ(mb->messages().size(), 3u);
+  EXPECT_EQ(read_all(*mb, 1), "a\r\n");
+  EXPECT_EQ(read_all(*mb, 2), "b\r\n");
+  EXPECT_EQ(read_all(*mb, 3), "c\r\n");
+}
+
+TEST_F(MailboxTest, ClaimRecentGoesToOneSession) {
+  fs::create_directories(root() + "/cur");
+  fs::create_directories(root() + "/new");
+  write_file(root() + "/new/1700000000.M1P1.h", "a\n");
+  auto mb = open("INBOX");
+  Uid first = mb->claim_recent();
+  EXPECT_EQ(first, 1u);
+  EXPECT_EQ(mb->claim_recent(), mb->uidnext());  // nothing left for a second session
+  append(*mb, "b\n");
+  EXPECT_EQ(mb->claim_recent(), 2u);
+}
+
+TEST_F(MailboxTest, CopyAndMoveToAnotherMailbox) {
+  auto done = await<StoreResult<void>>(&loop_, [&](auto cb) { user_->create("Archive", cb); });
+  ASSERT_TRUE(done);
+  auto inbox = open("INBOX");
+  Uid u1 = append(*inbox, "one\n", kSeen, {"Work"});
+  Uid u2 = append(*inbox, "two\n");
+  auto archive = open("Archive");
+  Recorder obs;
+  archive->add_observer(&obs);
+  auto r = await<StoreResult<CopyResult>>(&loop_, [&](auto cb) { inbox->copy({u2, u1}, "Archive", nullptr, cb); });
+  ASSERT_TRUE(r) << r.error().internal_text;
+  EXPECT_EQ(r->dest_uidvalidity, archive->uidvalidity());
+  EXPECT_EQ(r->source_uids, (std::vector<Uid>{u2, u1}));
+  EXPECT_EQ(r->dest_uids, (std::vector<Uid>{1, 2}));
+  EXPECT_EQ(obs.seen.size(), 2u);
+  EXPECT_EQ(read_all(*archive, 1), "two\r\n");
+  EXPECT_EQ(archive->find(2)->flags, kSeen);
+  ASSERT_EQ(archive->keywords().size(), 1u);
+  EXPECT_EQ(archive->find(2)->keywords, 1u);
+  EXPECT_EQ(inbox->messages().size(), 2u);
+  auto m = await<StoreResult<CopyResult>>(&loop_, [&](auto cb) { inbox->move({u1}, "Archive", nullptr, cb); });
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->dest_uids, std::vector<Uid>{3});
+  EXPECT_EQ(inbox->messages().size(), 1u);
+  EXPECT_EQ(archive->messages().size(), 3u);
+  auto bad = await<StoreResult<CopyResult>>(&loop_, [&](auto cb) { inbox->copy({u2}, "../x", nullptr, cb); });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().kind, ErrorKind::bad_name);
+  archive->remove_observer(&obs);
+}
+
+TEST_F(MailboxTest, CachePersistsAcrossReopen) {
+  {
+    auto mb = open("INBOX");
+    Uid uid = append(*mb, kMsg);
+    EXPECT_FALSE(mb->cache_get(uid, CacheField::mime_structure));
+    mb->cache_put(uid, CacheField::mime_structure, std::string("(\"text\" \"plain\")\nx", 18));
+    ASSERT_TRUE(mb->cache_get(uid, CacheField::mime_structure));
+    // Let the lazy write finish.
+    await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  }
+  for (int i = 0; i < 5; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+  auto mb = open("INBOX");
+  auto v = mb->cache_get(1, CacheField::mime_structure);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(*v, std::string_view("(\"text\" \"plain\")\nx", 18));
+}
+
+TEST_F(MailboxTest, LostUidlistChangesUidvalidityOnlyThen) {
+  std::uint32_t uv = 0;
+  {
+    auto mb = open("INBOX");
+    uv = mb->uidvalidity();
+    append(*mb, "a\n");
+    // A file renamed and one added behind our back: UIDVALIDITY stays.
+    write_file(root() + "/new/1800000000.M1P9.x", "x\n");
+    await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+    EXPECT_EQ(mb->uidvalidity(), uv);
+    EXPECT_EQ(mb->messages().size(), 2u);
+  }
+  for (int i = 0; i < 5; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
+  fs::remove(root() + "/dovecot-uidlist");
+  auto mb = open("INBOX");
+  EXPECT_NE(mb->uidvalidity(), uv);
+  EXPECT_EQ(mb->messages().size(), 2u);
+}
+
+TEST_F(MailboxTest, CorruptUidlistIsReplacedWithNewUidvalidity) {
+  fs::create_directories(root() + "/cur");
+  write_file(root() + "/dovecot-uidlist", "garbage\n");
+  write_file(root() + "/cur/1700000000.M1P1.h:2,S", "a\n");
+  auto mb = open("INBOX");
+  EXPECT_GT(mb->uidvalidity(), 0u);
+  ASSERT_EQ(mb->messages().size(), 1u);
+  EXPECT_EQ(mb->messages()[0].flags, kSeen);
+  EXPECT_EQ(read_file(root() + "/dovecot-uidlist").substr(0, 3), "3 V");
+}
+
+TEST_F(MailboxTest, OldTmpFilesAreCleanedAndNeverShown) {
+  fs::create_directories(root() + "/tmp");
+  fs::create_directories(root() + "/cur");
+  write_file(root() + "/tmp/old", "x\n");
+  write_file(root() + "/tmp/fresh", "y\n");
+  struct utimbuf t {1000000000, 1000000000};
+  ::utime((root() + "/tmp/old").c_str(), &t);
+  auto mb = open("INBOX");
+  EXPECT_TRUE(mb->messages().empty());
+  EXPECT_EQ(files_in(root() + "/tmp"), std::vector<std::string>{"fresh"});
+}
+
+TEST_F(MailboxTest, FilesWithoutSizesAreMeasuredOnceAndRemembered) {
+  fs::create_directories(root() + "/cur");
+  write_file(root() + "/cur/1700000000.M1P1.h:2,", "a\nbb\n");
+  auto mb = open("INBOX");
+  ASSERT_EQ(mb->messages().size(), 1u);
+  EXPECT_EQ(mb->messages()[0].size, 7u);
+  EXPECT_NE(read_file(root() + "/dovecot-uidlist").find("1 W7 :1700000000.M1P1.h"), std::string::npos);
+}
+
+TEST_F(MailboxTest, LargeMessageStreamsInChunks) {
+  auto mb = open("INBOX");
+  std::string big;
+  std::string line(99, 'x');
+  line += '\n';
+  while (big.size() < 3 * 1024 * 1024) big += line;
+  Uid uid = append(*mb, big);
+  std::size_t lines = big.size() / 100;
+  EXPECT_EQ(mb->find(uid)->size, big.size() + lines);
+  std::uint64_t total = 0;
+  std::size_t chunks = 0;
+  while (true) {
+    auto r = await<StoreResult<std::string>>(&loop_, [&](auto cb) { mb->read(uid, total, 65536, cb); });
+    ASSERT_TRUE(r);
+    if (r->empty()) break;
+    ASSERT_LE(r->size(), 65536u);
+    if (chunks == 0) {
+      EXPECT_EQ(r->substr(0, 101), std::string(99, 'x') + "\r\n");
+    }
+    total += r->size();
+    ++chunks;
+  }
+  EXPECT_EQ(total, mb->find(uid)->size);
+  EXPECT_GT(chunks, 40u);
+}
+
+}  // namespace
+}  // namespace mb::store::test
