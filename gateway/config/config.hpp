@@ -145,6 +145,12 @@ mb::Result<Config, std::string> load_config(const std::string& path);
 // Same on text already in memory; `source_name` stands in for the file name in errors.
 mb::Result<Config, std::string> parse_config(std::string_view text, const std::string& source_name);
 
+// For --check-config: the files the config names exist and are readable by this process
+// (tls.cert, tls.key, auth.passwd_file) and the fixed part of store.path (up to the first
+// %-escape) has an existing directory. Blocking. Error: one "<key>: <path>: <why>" line per
+// problem. Contents are not parsed here (auth::load_passwd_file, the TLS loader do that).
+mb::Result<void, std::string> check_referenced_files(const Config& config);
+
 // A complete TOML document (every key, with comments) that parse_config() reads back into an
 // equal Config. Used by --demo and the Docker entrypoint.
 std::string render_config_toml(const Config& config);

@@ -5,6 +5,8 @@
 // Each get_* leaves `out` untouched when the value is wrong, so defaults survive.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>

@@ -351,3 +351,33 @@ TEST(ConfigTest, ExpandStorePath) {
 
 }  // namespace
 }  // namespace mb::config
+
+namespace mb::config {
+namespace {
+
+TEST(ConfigFilesTest, ReportsMissingFilesByKey) {
+  const auto dir = std::filesystem::temp_directory_path() / ("mb_config_files_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir / "mail");
+  Config c = demo_config(dir.string());
+  auto r = check_referenced_files(c);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("tls.cert: " + (dir / "cert.pem").string() + ": No such file or directory"));
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("tls.key: "));
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("auth.passwd_file: "));
+  EXPECT_THAT(r.error(), ::testing::Not(::testing::HasSubstr("store.path")));
+  for (const char* f : {"cert.pem", "key.pem", "users"}) std::ofstream(dir / f) << "x";
+  EXPECT_TRUE(check_referenced_files(c)) << check_referenced_files(c).error();
+  c.store.path = (dir / "nope" / "%u").string();
+  r = check_referenced_files(c);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("store.path: " + (dir / "nope").string()));
+  c.store.path = (dir / "mail" / "%u").string();
+  c.auth.passwd_file = (dir / "mail").string();
+  r = check_referenced_files(c);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("auth.passwd_file: " + (dir / "mail").string() + ": not a regular file"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mb::config
