@@ -124,6 +124,12 @@ int main(int argc, char** argv) {
   auto cfg = load(config_path);
   if (!cfg) return cfg.error();
   if (check) {
+    // Beyond the syntax: the certificate, key, passwd-file and store root must be there, so
+    // a restart after `--check-config` says ok does not fail on a missing file.
+    if (auto files = mb::config::check_referenced_files(*cfg); !files) {
+      std::cerr << config_path << ": " << files.error() << (files.error().ends_with('\n') ? "" : "\n");
+      return 1;
+    }
     std::cout << config_path << ": ok\n";
     return 0;
   }
