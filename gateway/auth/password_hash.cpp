@@ -4,6 +4,8 @@
 // libargon2, APOP's MD5 through mbedTLS.
 #include "gateway/auth/password_hash.hpp"
 
+#include "gateway/auth/digest_scheme.hpp"
+
 #include <argon2.h>
 #include <crypt.h>
 #include <mbedtls/md5.h>
@@ -26,7 +28,12 @@ constexpr SchemeName kSchemes[] = {
     {"CRYPT", Scheme::crypt},          {"MD5-CRYPT", Scheme::md5_crypt},
     {"SHA256-CRYPT", Scheme::sha256_crypt}, {"SHA512-CRYPT", Scheme::sha512_crypt},
     {"BLF-CRYPT", Scheme::blf_crypt},  {"ARGON2I", Scheme::argon2i},
-    {"ARGON2ID", Scheme::argon2id}};
+    {"ARGON2ID", Scheme::argon2id},    {"SHA", Scheme::sha1},
+    {"SHA1", Scheme::sha1},            {"SSHA", Scheme::ssha},
+    {"SHA256", Scheme::sha256},        {"SSHA256", Scheme::ssha256},
+    {"SHA512", Scheme::sha512},        {"SSHA512", Scheme::ssha512},
+    {"PLAIN-MD5", Scheme::plain_md5},  {"LDAP-MD5", Scheme::ldap_md5},
+    {"SMD5", Scheme::smd5}};
 
 bool iequal(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -141,17 +148,34 @@ mb::Result<StoredPassword, std::string> parse_stored_password(std::string_view f
   if (field.starts_with("{")) {
     const auto close = field.find('}');
     if (close == std::string_view::npos) return mb::unexpected(std::string("\"{\" without \"}\" in the password field"));
-    const std::string_view name = field.substr(1, close - 1);
+    std::string_view name = field.substr(1, close - 1);
+    // Dovecot's encoding suffix: {SHA256.HEX}, {SSHA512.B64}.
+    if (const auto dot = name.rfind('.'); dot != std::string_view::npos) {
+      const std::string_view suffix = name.substr(dot + 1);
+      if (iequal(suffix, "HEX")) out.encoding = DigestEncoding::hex;
+      else if (iequal(suffix, "B64") || iequal(suffix, "BASE64")) out.encoding = DigestEncoding::base64;
+      else return mb::unexpected("unknown encoding suffix in {" + std::string(name) + "} (HEX or B64)");
+      name = name.substr(0, dot);
+    }
     const auto scheme = parse_scheme(name);
+    if (scheme && out.encoding != DigestEncoding::automatic && !is_digest_scheme(*scheme)) {
+      return mb::unexpected("{" + std::string(name) + "} takes no .HEX/.B64 suffix");
+    }
     if (!scheme) {
       return mb::unexpected("unsupported password scheme {" + std::string(name) +
                             "} (supported: PLAIN, CLEAR, CRYPT, MD5-CRYPT, SHA256-CRYPT, "
-                            "SHA512-CRYPT, BLF-CRYPT, ARGON2I, ARGON2ID)");
+                            "SHA512-CRYPT, BLF-CRYPT, ARGON2I, ARGON2ID, SHA, SSHA, SHA256, SSHA256, "
+                            "SHA512, SSHA512, PLAIN-MD5, LDAP-MD5, SMD5)");
     }
     out.scheme = *scheme;
     field.remove_prefix(close + 1);
   }
   out.hash = std::string(field);
+  if (is_digest_scheme(out.scheme) && !out.hash.empty()) {
+    if (const std::string why = check_digest_value(out.scheme, out.encoding, out.hash); !why.empty()) {
+      return mb::unexpected("{" + std::string(scheme_name(out.scheme)) + "} " + why);
+    }
+  }
   if (!out.hash.empty() && !has_required_prefix(out.scheme, out.hash)) {
     return mb::unexpected("{" + std::string(scheme_name(out.scheme)) + "} hash must start with " +
                           std::string(required_prefix_text(out.scheme)));
@@ -172,6 +196,11 @@ bool verify_password(const StoredPassword& stored, std::string_view password) {
     case Scheme::argon2id:
       ok = argon2_verify(stored.hash.c_str(), pw.data(), pw.size(),
                          stored.scheme == Scheme::argon2id ? Argon2_id : Argon2_i) == ARGON2_OK;
+      break;
+    case Scheme::sha1: case Scheme::ssha: case Scheme::sha256: case Scheme::ssha256:
+    case Scheme::sha512: case Scheme::ssha512: case Scheme::plain_md5: case Scheme::ldap_md5:
+    case Scheme::smd5:
+      ok = verify_digest(stored.scheme, stored.encoding, stored.hash, pw);
       break;
     default:
       ok = verify_crypt(stored.hash, pw);
@@ -194,6 +223,7 @@ mb::Result<std::string, std::string> hash_password(std::string_view password, st
     case Scheme::blf_crypt: hash = crypt_hash(password, "$2y$", 10); break;
     case Scheme::argon2i: hash = argon2_hash(password, Argon2_i); break;
     case Scheme::argon2id: hash = argon2_hash(password, Argon2_id); break;
+    default: break;  // digest schemes: verify only
   }
   if (!hash) return hash;
   // CRYPT hashes as SHA512-CRYPT and says so, so the prefix always names what was made.

@@ -9,6 +9,12 @@
 //   CRYPT                 any crypt(3) string libxcrypt understands ($1$ $5$ $6$ $2y$ ...)
 //   MD5-CRYPT ($1$), SHA256-CRYPT ($5$), SHA512-CRYPT ($6$), BLF-CRYPT ($2a$/$2b$/$2y$)
 //   ARGON2I, ARGON2ID     PHC strings "$argon2id$v=19$m=..,t=..,p=..$salt$hash" (libargon2)
+//   SHA (SHA1), SHA256, SHA512, LDAP-MD5, PLAIN-MD5      plain digests (check only)
+//   SSHA, SSHA256, SSHA512, SMD5                         salted digests: H(password+salt)+salt
+//     Encoded as Dovecot does: base64 (PLAIN-MD5: hex) unless the name carries ".HEX" or
+//     ".B64"; a value of exactly twice the digest length in hex digits is read as hex.
+//     These are old LDAP-era schemes kept so migrated passwd-files keep working; we never
+//     write them (hash_password refuses).
 // A stored password without a "{SCHEME}" prefix is CRYPT: Dovecot's default_pass_scheme
 // for passwd-file databases.
 //
@@ -23,7 +29,14 @@
 
 namespace mb::auth {
 
-enum class Scheme { plain, crypt, md5_crypt, sha256_crypt, sha512_crypt, blf_crypt, argon2i, argon2id };
+enum class Scheme {
+  plain, crypt, md5_crypt, sha256_crypt, sha512_crypt, blf_crypt, argon2i, argon2id,
+  // digest schemes (digest_scheme.hpp)
+  sha1, ssha, sha256, ssha256, sha512, ssha512, plain_md5, ldap_md5, smd5,
+};
+
+// How a digest scheme's value is encoded ("{SHA256.HEX}"): automatic = the scheme's default.
+enum class DigestEncoding { automatic, hex, base64 };
 
 // "SHA512-CRYPT" -> Scheme::sha512_crypt (case-insensitive; "CLEAR" is PLAIN).
 std::optional<Scheme> parse_scheme(std::string_view name);
@@ -35,6 +48,7 @@ inline bool is_reversible(Scheme scheme) { return scheme == Scheme::plain; }
 struct StoredPassword {
   Scheme scheme = Scheme::crypt;
   std::string hash;  // the part after "{SCHEME}"; for PLAIN the password
+  DigestEncoding encoding = DigestEncoding::automatic;  // digest schemes only
 };
 
 // Parses the password field of a passwd-file line. Errors: unknown scheme, a hash that does

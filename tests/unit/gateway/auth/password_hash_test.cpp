@@ -39,7 +39,7 @@ TEST(PasswordHashTest, DoveadmVectorsVerify) {
     SCOPED_TRACE(v.stored);
     auto stored = parse_stored_password(v.stored);
     ASSERT_TRUE(stored) << stored.error();
-    EXPECT_EQ(stored->scheme, *parse_scheme(v.scheme));
+    EXPECT_EQ(stored->scheme, *parse_scheme(v.scheme.substr(0, v.scheme.find('.'))));
     EXPECT_TRUE(verify_password(*stored, v.password));
     EXPECT_FALSE(verify_password(*stored, v.password + "x"));
     if (schemes.insert(v.scheme).second) {  // the slower negatives once per scheme (ARGON2 is ~0.1 s)
@@ -47,7 +47,8 @@ TEST(PasswordHashTest, DoveadmVectorsVerify) {
       EXPECT_FALSE(verify_password(*stored, ""));
     }
   }
-  for (const char* s : {"PLAIN", "CLEAR", "SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "ARGON2ID"}) {
+  for (const char* s : {"PLAIN", "CLEAR", "SHA512-CRYPT", "SHA256-CRYPT", "BLF-CRYPT", "ARGON2ID",
+                        "SSHA512", "SHA256.HEX", "PLAIN-MD5", "SMD5"}) {
     EXPECT_TRUE(schemes.count(s)) << s;
   }
 }
@@ -75,12 +76,12 @@ TEST(PasswordHashTest, SchemeNamesCaseInsensitive) {
   EXPECT_EQ(parse_scheme("sha512-crypt"), Scheme::sha512_crypt);
   EXPECT_EQ(parse_scheme("Clear"), Scheme::plain);
   EXPECT_EQ(parse_scheme("argon2id"), Scheme::argon2id);
-  EXPECT_FALSE(parse_scheme("SSHA"));
+  EXPECT_FALSE(parse_scheme("CRAM-MD5"));
   EXPECT_EQ(scheme_name(Scheme::blf_crypt), "BLF-CRYPT");
 }
 
 TEST(PasswordHashTest, StoredFieldErrors) {
-  EXPECT_THAT(parse_stored_password("{SSHA256}abc").error(), HasSubstr("unsupported password scheme {SSHA256}"));
+  EXPECT_THAT(parse_stored_password("{CRAM-MD5}abc").error(), HasSubstr("unsupported password scheme {CRAM-MD5}"));
   EXPECT_THAT(parse_stored_password("{SHA512-CRYPT$6$x").error(), HasSubstr("without \"}\""));
   EXPECT_THAT(parse_stored_password("{SHA512-CRYPT}$5$abc$def").error(),
               HasSubstr("{SHA512-CRYPT} hash must start with $6$"));
@@ -91,6 +92,21 @@ TEST(PasswordHashTest, StoredFieldErrors) {
   ASSERT_TRUE(locked);
   EXPECT_FALSE(verify_password(*locked, ""));
   EXPECT_FALSE(verify_password(*locked, "secret"));
+}
+
+TEST(PasswordHashTest, DigestSchemeErrors) {
+  EXPECT_THAT(parse_stored_password("{SHA256}not*base64").error(), HasSubstr("{SHA256} value is not valid base64/hex"));
+  EXPECT_THAT(parse_stored_password("{SHA256}YWJj").error(), HasSubstr("{SHA256} value has the wrong length"));
+  EXPECT_THAT(parse_stored_password("{SSHA}5en6G6MezRroT3XKqkdPOmY/BfQ=").error(), HasSubstr("wrong length"))
+      << "a salted digest needs salt bytes after the digest";
+  EXPECT_THAT(parse_stored_password("{SHA256.XYZ}abc").error(), HasSubstr("unknown encoding suffix"));
+  EXPECT_THAT(parse_stored_password("{SHA512-CRYPT.HEX}$6$a$b").error(), HasSubstr("takes no .HEX/.B64 suffix"));
+  EXPECT_THAT(parse_stored_password("{PLAIN-MD5.HEX}zz").error(), HasSubstr("not valid base64/hex"));
+  // Dovecot reads a 2*digest-length hex value as hex even without the suffix.
+  auto hex = parse_stored_password("{SHA256}2bb80d537b1da3e38bd30361aa855686bde0eacd7162fef6a25fe97bf527a25b");
+  ASSERT_TRUE(hex) << hex.error();
+  EXPECT_TRUE(verify_password(*hex, "secret"));
+  EXPECT_THAT(hash_password("x", "SSHA").error(), HasSubstr("not supported for hashing"));
 }
 
 TEST(PasswordHashTest, GarbageCryptNeverMatches) {
