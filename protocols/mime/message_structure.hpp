@@ -57,7 +57,9 @@ struct Envelope {
 struct BodyPart {
   Range header;               // header block including its terminating empty line
   Range body;                 // body octets
-  std::uint64_t body_lines = 0;  // lines of the body (number of line ends, +1 if it ends unterminated)
+  // Line ends in the body; computed for text/* and message/rfc822 parts (the only ones whose
+  // IMAP rendering has a line count), 0 for others.
+  std::uint64_t body_lines = 0;
 
   // As written in Content-Type (case kept, as Dovecot renders it); defaults per RFC 2045 §5.2
   // and RFC 2046 §5.1.5 (message/rfc822 inside multipart/digest). Compare case-insensitively.

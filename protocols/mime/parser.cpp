@@ -27,6 +27,25 @@ bool BodyPart::is_message() const {
 
 namespace {
 
+// Number of LF octets, eight at a time (bodies are counted once per nesting level, and
+// attachments make up most of the bytes).
+std::uint64_t count_lf(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kLow7 = 0x7f7f7f7f7f7f7f7full;
+  std::uint64_t n = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    std::uint64_t t = w ^ (kOnes * '\n');  // zero bytes where LF was
+    std::uint64_t y = ((t & kLow7) + kLow7) | t;
+    // One bit per LF byte at bit 7; fold the eight 0/1 bytes into the top byte.
+    n += (((~y & ~kLow7) >> 7) * kOnes) >> 56;
+  }
+  for (; i < s.size(); ++i) n += s[i] == '\n';
+  return n;
+}
+
 struct Stop {
   std::size_t line_start;  // raw offset of the boundary line, or message size at EOF
   std::size_t next;        // raw offset after the boundary line
@@ -40,6 +59,7 @@ struct Stop {
 class Parser {
  public:
   Parser(std::string_view m, const ParseLimits& limits) : m_(m), limits_(limits) {
+    // Bare LFs (none in CRLF input); memchr per line beats a word-at-a-time scan here.
     for (std::size_t i = m_.find('\n'); i != std::string_view::npos; i = m_.find('\n', i + 1)) {
       if (i == 0 || m_[i - 1] != '\r') bare_lf_.push_back(i);
     }
@@ -93,11 +113,14 @@ class Parser {
   Stop find_boundary(std::size_t pos) const {
     Stop stop{m_.size(), m_.size(), -1, false};
     if (boundaries_.empty()) return stop;
+    if (pos < m_.size() && boundary_at(pos, stop)) return stop;
+    // Only lines starting with "--" can be boundaries: jump between "\n--" occurrences
+    // (base64 bodies have none, so this runs at memchr speed).
     while (pos < m_.size()) {
-      if (boundary_at(pos, stop)) return stop;
-      std::size_t eol = m_.find('\n', pos);
-      if (eol == std::string_view::npos) break;
-      pos = eol + 1;
+      std::size_t hit = m_.find("\n--", pos);
+      if (hit == std::string_view::npos) break;
+      if (boundary_at(hit + 1, stop)) return stop;
+      pos = hit + 1;
     }
     stop = Stop{m_.size(), m_.size(), -1, false};
     return stop;
@@ -264,9 +287,10 @@ class Parser {
     body_start = std::min(body_start, end);
     part.header = wire_range(start, header_end);
     part.body = wire_range(body_start, end);
-    part.body_lines = static_cast<std::uint64_t>(
-        std::count(m_.begin() + static_cast<std::ptrdiff_t>(body_start),
-                   m_.begin() + static_cast<std::ptrdiff_t>(end), '\n'));
+    // Only text/* and message/rfc822 renderings carry a line count; skipping the rest avoids
+    // counting large attachments (and every nesting level) again.
+    const bool needs_lines = iequals(part.type, "text") || part.is_message();
+    part.body_lines = needs_lines ? count_lf(m_.substr(body_start, end - body_start)) : 0;
     return stop;
   }
 
