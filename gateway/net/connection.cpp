@@ -87,7 +87,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   auto* self = static_cast<Connection*>(s->data);
   if (self == nullptr || self->state_ == State::closed) return;
   if (nread == UV_EOF) {
-    self->abort(self->state_ == State::closing ? self->close_reason_ : "peer closed");
+    self->peer_closed();
     return;
   }
   if (nread < 0) {
@@ -161,7 +161,7 @@ void Connection::update_reading() {
       want = !paused_ && !(tls_ && tls_->has_stash());
       break;
     case State::closing:
-      want = true;  // notice the peer's close; input is ignored
+      want = !peer_eof_;  // notice the peer's close; input is ignored
       break;
     case State::closed:
       want = false;
@@ -241,7 +241,7 @@ void Connection::process_tls() {
       continue;
     }
     if (rc == 0 || rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) {
-      abort("peer closed");
+      peer_closed();
       return;
     }
     log::warn(log::Context{id_, peer_, user_}, "TLS error: {}", TlsContext::error_text(rc));
@@ -258,6 +258,29 @@ void Connection::process_tls() {
     tls_->drop_stash_if_used();
     tls_->discard_input();
   }
+}
+
+// The peer half-closed (EOF or TLS close_notify). Output already queued (typically the
+// reply to a pipelined "QUIT" / "LOGOUT" sent together with the EOF, as `nc` does) is still
+// flushed, bounded by the close linger; otherwise the connection closes now.
+void Connection::peer_closed() {
+  if (state_ == State::closed) return;
+  peer_eof_ = true;
+  if (state_ == State::closing) {
+    update_reading();
+    if (output_queued() == 0) finish(close_reason_);
+    return;
+  }
+  if (state_ != State::open || output_queued() == 0) {
+    abort("peer closed");
+    return;
+  }
+  close_reason_ = "peer closed";
+  state_ = State::closing;
+  phase_start_ = uv_now(server_.loop());
+  arm_timer();
+  update_reading();
+  schedule();
 }
 
 void Connection::tls_failed(int rc) {

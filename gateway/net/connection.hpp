@@ -20,7 +20,8 @@
 //     switches to TLS; bytes received before that point are pipelined plaintext and are
 //     discarded (RFC 3501 §6.2.1, RFC 2595 §3.1).
 //   - close(): flush (plus TLS close_notify), then close; a peer that does not read is cut
-//     off after ServerLimits::close_linger. Idempotent.
+//     off after ServerLimits::close_linger. Idempotent. When the peer half-closes (EOF)
+//     while output is queued, that output is still flushed before closing.
 //   - Timeouts: one timer per connection: TLS handshake deadline, then the idle timeout
 //     (re-armed lazily: reads only record the time), then the close linger.
 //   - Session::on_closed() is always called from the loop (never from inside a sink call),
@@ -112,6 +113,7 @@ class Connection final : public proto::SessionSink {
   void begin_tls();
   void process_tls();
   void tls_failed(int rc);
+  void peer_closed();
   void flush();
   void after_drain();
   void check_writable();
@@ -141,6 +143,7 @@ class Connection final : public proto::SessionSink {
   bool loopback_ = false;
   bool paused_ = false;
   bool reading_ = false;
+  bool peer_eof_ = false;
   bool above_high_ = false;
 };
 

@@ -104,6 +104,7 @@ void Server::accept_one(Listener& l) {
     }
   }
   uv_tcp_nodelay(tcp->get(), 1);
+  uv_tcp_keepalive(tcp->get(), 1, 300);  // notice peers that vanished without a FIN
   ++l.stats.accepted;
   std::string id = "c" + std::to_string(++next_id_);
   auto* c = new Connection(*this, l.stats, std::move(*tcp), std::move(id), std::move(peer_text),

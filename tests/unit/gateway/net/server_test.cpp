@@ -137,6 +137,25 @@ TEST(NetServer, IdleTimeoutSendsGoodbyeAndCloses) {
   EXPECT_EQ(obs.closed, 1);
 }
 
+TEST(NetServer, HalfCloseStillFlushesTheRepliesQueuedBeforeIt) {
+  Observed obs;
+  Harness h;
+  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"pop3", false, echo_factory(obs)}));
+  std::uint16_t port = h.server().listener_port(0);
+  h.run([&] {
+    int fd = connect_to(port);
+    ASSERT_EQ(read_line(fd), "HELLO");
+    // Like `printf 'one\r\nQUIT\r\n' | nc`: the EOF arrives with the commands.
+    ASSERT_TRUE(write_all(fd, "one\r\nQUIT\r\n"));
+    ::shutdown(fd, SHUT_WR);
+    EXPECT_EQ(read_line(fd), "one");
+    EXPECT_EQ(read_line(fd), "BYE");
+    EXPECT_TRUE(reads_eof(fd));
+    ::close(fd);
+  });
+  EXPECT_EQ(obs.closed, 1);
+}
+
 TEST(NetServer, ShutdownSaysGoodbyeClosesEverythingAndCallsDone) {
   Observed obs;
   Harness h;

@@ -51,7 +51,8 @@ struct Observed {
 
 // Line echo. Commands: "STARTTLS" (reply, start_tls, drop the rest of the buffer),
 // "QUIT" (BYE + close), "STREAM n" (n bytes honouring back-pressure), "BLAST" (keeps
-// sending from a timer, ignoring back-pressure; needs a loop), "IDLE n" (idle timeout).
+// sending from a timer, ignoring back-pressure; needs a loop), "IDLE n" (idle timeout),
+// "PAUSE" (pause_reading; the test resumes).
 class EchoSession final : public proto::Session {
  public:
   EchoSession(proto::SessionSink& sink, Observed& obs, bool obey_shutdown = true,
@@ -123,6 +124,11 @@ class EchoSession final : public proto::Session {
         sink_.send(std::string(64 * 1024, 'b'));
         note_queue();
       });
+      return;
+    }
+    if (line == "PAUSE") {  // resumed by the test through the sink
+      sink_.pause_reading();
+      sink_.send("PAUSED\r\n");
       return;
     }
     if (line.rfind("IDLE ", 0) == 0) {

@@ -130,6 +130,38 @@ TEST_F(NetTls, StartTlsUpgradesInPlaceAndDropsPipelinedPlaintext) {
   EXPECT_EQ(h.server().stats("imap").tls_handshakes, 1u);
 }
 
+TEST_F(NetTls, PausedTlsSessionGetsTheRestOfTheChunkAfterResume) {
+  Observed obs;
+  Harness h;
+  h.server().set_tls_context(load("a.crt", "a.key"));
+  proto::SessionSink* sink = nullptr;
+  ASSERT_TRUE(h.server().add_listener(
+      "127.0.0.1:0", {"imaps", true, [&](proto::SessionSink& s) -> proto::SessionPtr {
+                        sink = &s;
+                        return std::make_unique<EchoSession>(s, obs);
+                      }}));
+  std::uint16_t port = h.server().listener_port(0);
+  h.run([&] {
+    TlsClient client(path("a.crt"));
+    int fd = connect_to(port);
+    client.attach(fd);
+    ASSERT_EQ(client.handshake(), 0);
+    ASSERT_EQ(client.read_line(), "HELLO");
+    // Several records, most likely read by the server in one chunk: the session pauses
+    // after the first; the rest must wait, then arrive complete and in order.
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    ASSERT_TRUE(client.write("PAUSE\r\n"));
+    for (int i = 0; i < 20; ++i) ASSERT_TRUE(client.write("r" + std::to_string(i) + "\r\n"));
+    int zero = 0;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof zero);
+    EXPECT_EQ(client.read_line(), "PAUSED");
+    h.on_loop([&] { sink->resume_reading(); });
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(client.read_line(), "r" + std::to_string(i));
+  });
+  EXPECT_EQ(obs.closed, 1);
+}
+
 TEST_F(NetTls, GarbageHandshakeClosesOnlyThatConnection) {
   Observed obs;
   Harness h;
