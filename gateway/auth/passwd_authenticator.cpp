@@ -77,8 +77,8 @@ PasswdAuthenticator::~PasswdAuthenticator() {
   for (auto& job : queue_) explicit_bzero(job->secret.data(), job->secret.size());
 }
 
-mb::Result<void, std::string> PasswdAuthenticator::reload() {
-  auto table = load_passwd_file(path_);
+mb::Result<void, std::string> PasswdAuthenticator::apply(
+    mb::Result<std::shared_ptr<const PasswdTable>, std::string> table) {
   if (!table) {
     mb::log::error("passwd-file not (re)loaded, {}: {}",
                    table_ ? "keeping the previous one" : "no users yet", table.error());
@@ -88,6 +88,39 @@ mb::Result<void, std::string> PasswdAuthenticator::reload() {
   mb::log::info("passwd-file {}: {} users{}", path_, table_->size(),
                 table_->has_reversible() ? " (APOP available)" : "");
   return {};
+}
+
+mb::Result<void, std::string> PasswdAuthenticator::reload() {
+  const std::uint64_t generation = ++reloads_started_;
+  auto result = apply(load_passwd_file(path_));
+  if (result) reload_applied_ = generation;
+  return result;
+}
+
+void PasswdAuthenticator::reload_async(ReloadCallback done) {
+  const std::uint64_t generation = ++reloads_started_;
+  using Loaded = mb::Result<std::shared_ptr<const PasswdTable>, std::string>;
+  auto loaded = std::make_shared<Loaded>(mb::unexpected(std::string("reload cancelled")));
+  std::weak_ptr<int> alive = alive_;
+  const int rc = mb::uv::queue_work(
+      loop_, [loaded, path = path_] { *loaded = load_passwd_file(path); },
+      [this, alive, loaded, generation, done = std::move(done)](bool) {
+        if (alive.expired()) return;
+        mb::Result<void, std::string> result;
+        if (*loaded && generation < reload_applied_) {
+          result = {};  // a newer reload already won; this older table is not applied
+        } else {
+          result = apply(std::move(*loaded));
+          if (result) reload_applied_ = generation;
+        }
+        if (done) done(std::move(result));
+      });
+  if (rc != 0) {
+    // uv_queue_work only fails on invalid arguments; read here rather than never reloading.
+    // (`done` was moved into the dropped request: the outcome is logged by apply().)
+    mb::log::error("uv_queue_work failed for the passwd-file reload: {}", uv_strerror(rc));
+    (void)reload();
+  }
 }
 
 bool PasswdAuthenticator::apop_available() const { return table_ && table_->has_reversible(); }

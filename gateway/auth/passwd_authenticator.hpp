@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -65,6 +66,15 @@ class PasswdAuthenticator final : public Authenticator {
   // the previous table stays in use on error. Logs the outcome.
   mb::Result<void, std::string> reload();
 
+  // The same without blocking the loop (for SIGHUP): the file is read and parsed on the
+  // thread pool; the table is swapped and `done` (optional) runs later on the loop thread.
+  // Overlapping reloads never go backwards: a result older than one already applied is
+  // dropped (its `done` still gets the outcome). Not called if the authenticator is gone,
+  // nor in the (invalid-argument only) case where libuv refuses the job: then the file is
+  // read synchronously instead and the outcome only logged.
+  using ReloadCallback = std::function<void(mb::Result<void, std::string>)>;
+  void reload_async(ReloadCallback done = {});
+
   void verify(std::string user, std::string password, std::string peer_address,
               AuthCallback done) override;
   void verify_apop(std::string user, std::string timestamp, std::string digest_hex,
@@ -94,6 +104,8 @@ class PasswdAuthenticator final : public Authenticator {
   void deliver_later(std::uint64_t delay_ms, AuthOutcome outcome, AuthCallback done);
   void on_timer();
   void arm_timer();
+  mb::Result<void, std::string> apply(
+      mb::Result<std::shared_ptr<const PasswdTable>, std::string> table);
 
   uv_loop_t* loop_;
   std::string path_;
@@ -104,6 +116,8 @@ class PasswdAuthenticator final : public Authenticator {
   unsigned running_ = 0;
   std::multimap<std::uint64_t, Delayed> delayed_;  // due time (uv_now ms) -> answer
   mb::uv::Timer timer_;
+  std::uint64_t reloads_started_ = 0;
+  std::uint64_t reload_applied_ = 0;  // generation of the table in use
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // weak tokens for pool completions
 };
 

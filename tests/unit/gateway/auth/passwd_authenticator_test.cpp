@@ -320,3 +320,61 @@ TEST_F(AuthenticatorTest, ApopUnavailableWithoutPlainUsers) {
 
 }  // namespace
 }  // namespace mb::auth
+
+namespace mb::auth {
+namespace {
+
+TEST_F(AuthenticatorTest, ReloadAsyncSwapsTableOnTheLoop) {
+  TempDir dir;
+  const std::string file = dir.write("users", "alice:{PLAIN}one\n");
+  auto a = make(file);
+  ASSERT_TRUE(a->reload());
+  dir.write("users", "alice:{PLAIN}two\n");
+  std::optional<mb::Result<void, std::string>> got;
+  a->reload_async([&](mb::Result<void, std::string> r) { got = std::move(r); });
+  EXPECT_FALSE(got) << "completes later, on the loop";
+  // A check started now still uses the table in place when it starts.
+  EXPECT_EQ(check(*a, "alice", "one").status, AuthStatus::ok);  // runs the loop
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(*got);
+  EXPECT_EQ(check(*a, "alice", "two").status, AuthStatus::ok);
+  EXPECT_EQ(check(*a, "alice", "one").status, AuthStatus::bad_credentials);
+
+  dir.write("users", "alice:{PLAIN}three\nbroken\n");
+  got.reset();
+  a->reload_async([&](mb::Result<void, std::string> r) { got = std::move(r); });
+  loop_.run();
+  ASSERT_TRUE(got);
+  ASSERT_FALSE(*got);
+  EXPECT_THAT(got->error(), HasSubstr(file + ":2: expected user:{SCHEME}hash"));
+  EXPECT_EQ(check(*a, "alice", "two").status, AuthStatus::ok);
+}
+
+TEST_F(AuthenticatorTest, ReloadAsyncDroppedWhenAuthenticatorGoes) {
+  TempDir dir;
+  auto a = make(dir.write("users", "alice:{PLAIN}one\n"));
+  bool called = false;
+  a->reload_async([&](mb::Result<void, std::string>) { called = true; });
+  a.reset();
+  loop_.run();
+  EXPECT_FALSE(called);
+}
+
+TEST_F(AuthenticatorTest, OverlappingReloadsNeverGoBackwards) {
+  TempDir dir;
+  const std::string file = dir.write("users", "alice:{PLAIN}one\n");
+  auto a = make(file);
+  int done = 0;
+  a->reload_async([&](mb::Result<void, std::string> r) { EXPECT_TRUE(r); ++done; });
+  ASSERT_TRUE(a->reload());  // newer generation applied first
+  dir.write("users", "alice:{PLAIN}two\n");
+  loop_.run();
+  EXPECT_EQ(done, 1);
+  // Whatever the pool read for the older reload (before or after the rewrite), the newer
+  // synchronous reload's table stays in use.
+  EXPECT_EQ(check(*a, "alice", "one").status, AuthStatus::ok);
+  EXPECT_EQ(check(*a, "alice", "two").status, AuthStatus::bad_credentials);
+}
+
+}  // namespace
+}  // namespace mb::auth
