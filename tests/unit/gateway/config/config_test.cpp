@@ -381,3 +381,33 @@ TEST(ConfigFilesTest, ReportsMissingFilesByKey) {
 
 }  // namespace
 }  // namespace mb::config
+
+namespace mb::config {
+namespace {
+
+TEST(ConfigLimitsTest, GarbageAndDeepNestingAreErrorsNotCrashes) {
+  auto r = parse_config(std::string("\0\xff\xfe[[", 5), "bin.toml");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("bin.toml:"));
+  r = parse_config("a = " + std::string(100000, '['), "deep.toml");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("deep.toml:1:"));
+  r = parse_config("[listen]\nimap = [[\"127.0.0.1:143\"]]\n", "nested.toml");
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("listen.imap: expected a list of host:port strings"));
+}
+
+TEST(ConfigLimitsTest, OversizedFileRejected) {
+  const auto file = std::filesystem::temp_directory_path() / ("mb_config_big_" + std::to_string(::getpid()) + ".toml");
+  {
+    std::ofstream out(file);
+    out << "# " << std::string(2 * 1024 * 1024, 'x') << "\n";
+  }
+  auto r = load_config(file.string());
+  std::filesystem::remove(file);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("larger than 1 MiB"));
+}
+
+}  // namespace
+}  // namespace mb::config
