@@ -16,7 +16,7 @@
 //    against the current maximum with SequenceSet::resolve()/contains().
 //  - Macros ALL/FAST/FULL are expanded into their FetchAtt lists (RFC 3501 §6.4.5).
 //  - APPEND: the message literal is read by the parser straight into AppendArgs::message
-//    (reserved once to the announced size) and handed over by move: one copy in memory.
+//    and handed over by move: one copy in memory (no streaming of chunks).
 #pragma once
 
 #include <cstddef>
@@ -143,7 +143,8 @@ struct DateTime {
 // Mailbox names
 
 struct MailboxName {
-  std::string name;  // UTF-8, "INBOX" canonicalised (also "inbox/sub" keeps its tail as sent)
+  std::string name;  // UTF-8; exactly "INBOX" in any case becomes "INBOX" ("inbox/sub" is
+                     // left as sent: the hierarchy separator is the session's business)
   std::string wire;  // as sent by the client (modified UTF-7), for echoing in responses
   bool is_inbox() const { return name == "INBOX"; }
   friend bool operator==(const MailboxName&, const MailboxName&) = default;
@@ -225,8 +226,9 @@ struct FetchAtt {
   Section section;                 // body_section / binary / binary_size
   bool peek = false;               // BODY.PEEK / BINARY.PEEK: do not set \Seen
   std::optional<Partial> partial;  // <offset.length>
-  // The bracketed section text in canonical form, e.g. "HEADER.FIELDS (FROM TO)", "1.2.MIME",
-  // "" for BODY[]: the response echoes it as BODY[<spec>] (RFC 3501 §7.4.2).
+  // The bracketed section text to echo in the response as BODY[<spec>] (RFC 3501 §7.4.2):
+  // keywords upper-cased, part numbers normalised, header field names as the client spelt
+  // them, single spaces; e.g. "HEADER.FIELDS (From To)", "1.2.MIME", "" for BODY[].
   std::string spec;
   friend bool operator==(const FetchAtt&, const FetchAtt&) = default;
 };

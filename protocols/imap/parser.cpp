@@ -16,6 +16,7 @@
 namespace mb::imap {
 namespace {
 constexpr std::size_t kTailKeep = 32;  // enough for "{18446744073709551615+}"
+constexpr std::uint64_t kInitialReserve = 1 << 20;
 }  // namespace
 
 Parser::Parser(ParserLimits limits) : limits_(limits) {}
@@ -208,7 +209,9 @@ std::optional<ParseEvent> Parser::on_line(std::string_view line) {
     have_message_ = true;
     message_non_sync_ = lit->non_sync;
     message_index_ = literals_.size() - 1;
-    message_.reserve(static_cast<std::size_t>(lit->size));
+    // Commit memory as the octets arrive: a client announcing 64 MB and sending nothing
+    // holds at most kInitialReserve; past it the full size is reserved once (no doubling).
+    message_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(lit->size, kInitialReserve)));
   } else {
     command_bytes_ += static_cast<std::size_t>(lit->size);
     literals_.back().reserve(static_cast<std::size_t>(lit->size));
@@ -254,8 +257,11 @@ ParseEvent Parser::next() {
       case State::literal:
       case State::discard_literal: {
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(avail, literal_left_));
-        if (state_ == State::literal)
-          (literal_is_message_ ? message_ : literals_.back()).append(in_, pos_, n);
+        if (state_ == State::literal) {
+          std::string& dst = literal_is_message_ ? message_ : literals_.back();
+          if (dst.capacity() < dst.size() + n) dst.reserve(dst.size() + static_cast<std::size_t>(literal_left_));
+          dst.append(in_, pos_, n);
+        }
         pos_ += n;
         literal_left_ -= n;
         if (literal_left_ > 0) return NeedMore{};

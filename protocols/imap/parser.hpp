@@ -33,8 +33,9 @@
 //
 // Memory: input is buffered only until the current command completes; each line is capped by
 // max_line, a command's non-message bytes by max_command. The APPEND message literal is read
-// straight into Command::get<AppendArgs>().message (reserved once to its size) and moved out
-// with the Command: one copy of the message in memory, no streaming.
+// straight into Command::get<AppendArgs>().message and moved out with the Command: one copy of
+// the message in memory, no streaming. Memory follows the octets received (1 MB reserved at
+// the announcement, the full announced size reserved once the client has sent more).
 #pragma once
 
 #include <cstddef>
@@ -56,7 +57,9 @@ struct ParserLimits {
   std::size_t max_command = 256 * 1024;          // all lines + literals of one command,
                                                  // the APPEND message excluded
   std::size_t max_depth = 32;                    // nested parentheses / SEARCH nesting
-  std::size_t max_items = 10000;                 // elements of one list, ranges of one set
+  std::size_t max_items = 32768;                 // elements of one list, ranges of one set,
+                                                 // SEARCH keys of one command (a 64 KB line
+                                                 // of "1,3,5,..." stays within it)
 };
 
 enum class ParseErrorKind : std::uint8_t {

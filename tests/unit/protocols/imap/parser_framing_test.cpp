@@ -191,6 +191,7 @@ TEST(ImapParserFraming, LargeAppendIsReadIntoOneString) {
   const auto& a = std::get<Command>(ev).get<AppendArgs>();
   EXPECT_EQ(a.size, n);
   EXPECT_EQ(a.message.size(), n);
+  EXPECT_LT(a.message.capacity(), n + n / 2);  // reserved to size, not grown by doubling
   EXPECT_FALSE(a.non_sync);
 }
 
