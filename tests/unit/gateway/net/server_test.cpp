@@ -35,6 +35,7 @@ TEST(NetServer, PlainRoundTripAndSinkFacts) {
   EXPECT_EQ(h.server().connection_count(), 0u);
   EXPECT_EQ(obs.started, 1);
   EXPECT_EQ(obs.closed, 1);
+  EXPECT_EQ(obs.reentrant_closed, 0);  // on_closed() came later, from the loop
   EXPECT_EQ(obs.last_peer, "127.0.0.1");
   EXPECT_EQ(obs.last_id, "c1");
   EXPECT_TRUE(obs.last_loopback);

@@ -43,6 +43,7 @@ struct Observed {
   std::atomic<int> shutdowns{0};
   std::atomic<int> tls_ready{0};
   std::atomic<std::size_t> max_queued{0};
+  std::atomic<int> reentrant_closed{0};  // on_closed() called from inside a sink call
   std::string last_peer;
   std::string last_id;
   bool last_loopback = false;
@@ -95,6 +96,7 @@ class EchoSession final : public proto::Session {
     sink_.send("BYE timeout\r\n");
   }
   void on_closed() override {
+    if (in_sink_call_) ++obs_.reentrant_closed;
     closed_ = true;
     blast_timer_.stop();
     ++obs_.closed;
@@ -110,7 +112,10 @@ class EchoSession final : public proto::Session {
     }
     if (line == "QUIT") {
       sink_.send("BYE\r\n");
+      in_sink_call_ = true;
       sink_.close();
+      sink_.send("AFTER CLOSE\r\n");  // must be ignored
+      in_sink_call_ = false;
       return;
     }
     if (line.rfind("STREAM ", 0) == 0) {
@@ -159,6 +164,7 @@ class EchoSession final : public proto::Session {
   std::size_t stream_left_ = 0;
   uv::Timer blast_timer_;
   bool closed_ = false;
+  bool in_sink_call_ = false;
 };
 
 inline SessionFactory echo_factory(Observed& obs, bool obey_shutdown = true,

@@ -188,6 +188,41 @@ TEST_F(NetTls, GarbageHandshakeClosesOnlyThatConnection) {
   EXPECT_EQ(obs.started, 1);  // the garbage connection never reached its session's start
 }
 
+TEST_F(NetTls, ManyRandomGarbageHandshakesNeverDisturbAGoodConnection) {
+  Observed obs;
+  ServerLimits limits;
+  limits.tls_handshake_timeout = std::chrono::seconds(1);
+  Harness h(limits);
+  h.server().set_tls_context(load("a.crt", "a.key"));
+  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"imaps", true, echo_factory(obs)}));
+  std::uint16_t port = h.server().listener_port(0);
+  h.run([&] {
+    TlsClient good(path("a.crt"));
+    good.attach(connect_to(port));
+    ASSERT_EQ(good.handshake(), 0);
+    ASSERT_EQ(good.read_line(), "HELLO");
+    std::uint32_t seed = 12345;
+    for (int i = 0; i < 40; ++i) {
+      std::string junk;
+      // Half start like a TLS handshake record so the parser gets past the first byte.
+      if (i % 2 == 0) junk = std::string("\x16\x03\x03", 3);
+      for (int j = 0; j < 50 + i * 37; ++j) {
+        seed = seed * 1103515245u + 12345u;
+        junk += static_cast<char>(seed >> 24);
+      }
+      int fd = connect_to(port);
+      write_all(fd, junk);
+      EXPECT_TRUE(reads_eof(fd)) << i;  // closed by the server: failure or handshake timeout
+      ::close(fd);
+    }
+    ASSERT_TRUE(good.write("survived\r\n"));
+    EXPECT_EQ(good.read_line(), "survived");
+  });
+  EXPECT_EQ(obs.started, 1);
+  EXPECT_EQ(h.server().stats("imaps").tls_handshakes, 1u);
+  EXPECT_EQ(h.server().stats("imaps").tls_failures, 40u);
+}
+
 TEST_F(NetTls, HandshakeTimeoutClosesSilentClient) {
   Observed obs;
   ServerLimits limits;
