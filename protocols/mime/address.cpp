@@ -77,11 +77,9 @@ void parse_addr_spec(Rfc822Lexer& lx, Address& a) {
   }
 }
 
-// One mailbox (name-addr or addr-spec). False if nothing usable was there.
-bool parse_mailbox(Rfc822Lexer& lx, Address& a) {
-  std::size_t start = lx.pos();
-  std::string phrase;
-  parse_phrase(lx, phrase);
+// One mailbox (name-addr or addr-spec) whose leading phrase (possibly empty) was already
+// read from `start`. False if nothing usable was there.
+bool parse_mailbox(Rfc822Lexer& lx, Address& a, std::size_t start, std::string phrase) {
   lx.skip_cfws();
   if (lx.peek() == '<') {
     lx.advance();
@@ -105,6 +103,8 @@ bool parse_mailbox(Rfc822Lexer& lx, Address& a) {
       a.adl = std::move(route);
     }
     parse_addr_spec(lx, a);
+    // "<user@>": Dovecot marks the empty domain of an angle address as a syntax error.
+    if (a.host && a.host->empty()) a.host = "SYNTAX_ERROR";
     lx.skip_cfws();
     if (lx.peek() == '>') lx.advance();
     if (!phrase.empty()) a.name = std::move(phrase);
@@ -113,8 +113,15 @@ bool parse_mailbox(Rfc822Lexer& lx, Address& a) {
   lx.set_pos(start);
   lx.skip_cfws();
   std::size_t before = lx.pos();
+  const bool quoted = lx.peek() == '"';
   parse_addr_spec(lx, a);
   if (lx.pos() == before) return false;
+  if (quoted && !a.host && a.mailbox.find('.') == std::string::npos) {
+    // A lone quoted string is a display name without an address (Dovecot).
+    a.name = std::move(a.mailbox);
+    a.mailbox.clear();
+    return true;
+  }
   std::string comment;
   std::size_t save = lx.pos();
   lx.skip_cfws(&comment);
@@ -159,26 +166,23 @@ std::vector<Address> parse_address_list(std::string_view raw) {
       in_group = false;
       continue;
     }
-    if (!in_group) {
-      std::size_t start = lx.pos();
-      std::string phrase;
-      if (parse_phrase(lx, phrase)) {
-        lx.skip_cfws();
-        if (lx.peek() == ':') {
-          lx.advance();
-          Address g;
-          g.group_start = true;
-          g.mailbox = std::move(phrase);
-          out.push_back(std::move(g));
-          in_group = true;
-          continue;
-        }
+    std::size_t start = lx.pos();
+    std::string phrase;
+    if (parse_phrase(lx, phrase) && !in_group) {
+      lx.skip_cfws();
+      if (lx.peek() == ':') {
+        lx.advance();
+        Address g;
+        g.group_start = true;
+        g.mailbox = std::move(phrase);
+        out.push_back(std::move(g));
+        in_group = true;
+        continue;
       }
-      lx.set_pos(start);
     }
     Address a;
-    std::size_t before = lx.pos();
-    if (parse_mailbox(lx, a)) out.push_back(std::move(a));
+    std::size_t before = start;
+    if (parse_mailbox(lx, a, start, std::move(phrase))) out.push_back(std::move(a));
     skip_to_comma(lx, in_group);
     if (lx.pos() == before) lx.advance();  // always make progress
   }

@@ -12,20 +12,28 @@ namespace {
 
 bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-// RFC 2045 §5.1 tspecials plus space and controls end a token.
-bool is_token_char(char c) {
-  auto u = static_cast<unsigned char>(c);
-  if (u <= 0x20 || u == 0x7f) return false;
-  return std::strchr("()<>@,;:\\\"/[]?=", c) == nullptr;
-}
+// Character classes as lookup tables (these run for every octet of structured fields).
+struct CharClasses {
+  bool token[256] = {};  // RFC 2045 §5.1: no tspecials, space or controls
+  bool atext[256] = {};  // RFC 5322 §3.2.3, 8-bit allowed (RFC 6532)
+  constexpr CharClasses() {
+    for (int c = 0; c < 256; ++c) {
+      bool ctl = c <= 0x20 || c == 0x7f;
+      token[c] = !ctl && c < 0x80;
+      atext[c] = !ctl;
+    }
+    for (const char* p = "()<>@,;:\\\"/[]?="; *p != '\0'; ++p)
+      token[static_cast<unsigned char>(*p)] = false;
+    for (const char* p = "()<>[]:;@\\,.\""; *p != '\0'; ++p)
+      atext[static_cast<unsigned char>(*p)] = false;
+    // 8-bit octets in tokens: accepted leniently (seen in the wild in parameter values).
+    for (int c = 0x80; c < 256; ++c) token[c] = true;
+  }
+};
+constexpr CharClasses kClasses;
 
-// RFC 5322 §3.2.3 atext (8-bit allowed, RFC 6532).
-bool is_atext(char c) {
-  auto u = static_cast<unsigned char>(c);
-  if (u >= 0x80) return true;
-  if (u <= 0x20 || u == 0x7f) return false;
-  return std::strchr("()<>[]:;@\\,.\"", c) == nullptr;
-}
+bool is_token_char(char c) { return kClasses.token[static_cast<unsigned char>(c)]; }
+bool is_atext(char c) { return kClasses.atext[static_cast<unsigned char>(c)]; }
 
 }  // namespace
 
@@ -44,7 +52,7 @@ std::string full_value(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
   for (char c : raw) {
-    if (c != '\r') out.push_back(c);
+    if (c != '\r' && c != '\n') out.push_back(c);
   }
   return out;
 }

@@ -4,8 +4,8 @@
 // parser, the decoders and the IMAP renderers. Semantics follow Dovecot's
 // message-header-parser and rfc822/rfc2231 parsers so that renderings match Dovecot's:
 //   - a field name ends at ':' with trailing whitespace removed ("From   :" is From);
-//   - the value skips the whitespace after ':'; CRs are dropped and folded lines are joined
-//     with "\n" (the continuation line's leading whitespace kept) -- the "full value";
+//   - the value skips the whitespace after ':'; the line breaks of folded lines are removed
+//     (the continuation line's leading whitespace is kept) -- the "full value";
 //   - lines without ':' are ignored as fields.
 #pragma once
 
@@ -29,7 +29,7 @@ struct HeaderField {
 template <class F>
 void for_each_field(std::string_view block, F&& f, std::size_t max_fields = 100000);
 
-// The full value of a raw field value: CR dropped, line ends inside kept as "\n".
+// The full value of a raw field value: CR and LF removed (unfolded as Dovecot does).
 std::string full_value(std::string_view raw);
 
 bool iequals(std::string_view a, std::string_view b);

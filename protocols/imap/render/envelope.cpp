@@ -157,7 +157,13 @@ void append_nstring(std::string& out, const std::optional<std::string>& s) {
 bool append_addresses(std::string& out, const std::optional<std::string>& raw) {
   if (!raw) return false;
   std::vector<mime::Address> list = mime::parse_address_list(*raw);
-  if (list.empty()) return false;
+  if (list.empty()) {
+    // Only separators or junk (e.g. "Cc: ,"): one placeholder address, as Dovecot; an
+    // empty field is NIL.
+    if (raw->find_first_not_of(" \t\r\n") == std::string::npos) return false;
+    out += "((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))";
+    return true;
+  }
   out += '(';
   for (const mime::Address& a : list) {
     if (a.group_end) {

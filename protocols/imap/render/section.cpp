@@ -63,7 +63,9 @@ std::string filter_header_fields(std::string_view block, std::span<const std::st
   std::string out;
   out.reserve(block.size() < 4096 ? block.size() : 4096);
   std::size_t pos = 0;
-  bool keep = false;
+  // Lines before the first field (a stray continuation) and lines without ':' count as
+  // fields whose names are not listed, as in Dovecot.
+  bool keep = exclude;
   while (pos < block.size()) {
     std::size_t eol = block.find('\n', pos);
     std::size_t next = eol == std::string_view::npos ? block.size() : eol + 1;
@@ -74,7 +76,7 @@ std::string filter_header_fields(std::string_view block, std::span<const std::st
     if (content.empty()) break;  // end of header
     if (content[0] != ' ' && content[0] != '\t') {
       std::size_t colon = content.find(':');
-      std::string_view name = content.substr(0, colon == std::string_view::npos ? 0 : colon);
+      std::string_view name = colon == std::string_view::npos ? content : content.substr(0, colon);
       while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
       bool listed = false;
       for (const std::string& f : fields) {
@@ -83,7 +85,7 @@ std::string filter_header_fields(std::string_view block, std::span<const std::st
           break;
         }
       }
-      keep = colon != std::string_view::npos && listed != exclude;
+      keep = listed != exclude;
     }
     if (keep) {
       out.append(content);
