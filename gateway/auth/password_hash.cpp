@@ -107,8 +107,9 @@ mb::Result<std::string, std::string> crypt_hash(std::string_view password, const
     return mb::unexpected(std::string("crypt_gensalt failed: ") + std::strerror(errno));
   }
   auto data = std::make_unique<crypt_data>();
-  const std::string pw(password);
+  std::string pw(password);
   const char* out = crypt_r(pw.c_str(), setting.data(), data.get());
+  explicit_bzero(pw.data(), pw.size());
   if (out == nullptr || out[0] == '*') return mb::unexpected(std::string("crypt failed"));
   std::string result(out);
   explicit_bzero(data.get(), sizeof(crypt_data));
@@ -186,7 +187,7 @@ mb::Result<StoredPassword, std::string> parse_stored_password(std::string_view f
 bool verify_password(const StoredPassword& stored, std::string_view password) {
   if (stored.hash.empty()) return false;  // locked account
   if (password.find('\0') != std::string_view::npos) return false;
-  const std::string pw(password);
+  std::string pw(password);
   bool ok = false;
   switch (stored.scheme) {
     case Scheme::plain:
@@ -206,6 +207,7 @@ bool verify_password(const StoredPassword& stored, std::string_view password) {
       ok = verify_crypt(stored.hash, pw);
       break;
   }
+  explicit_bzero(pw.data(), pw.size());
   return ok;
 }
 

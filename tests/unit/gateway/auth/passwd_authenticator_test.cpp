@@ -378,3 +378,28 @@ TEST_F(AuthenticatorTest, OverlappingReloadsNeverGoBackwards) {
 
 }  // namespace
 }  // namespace mb::auth
+
+namespace mb::auth {
+namespace {
+
+TEST_F(AuthenticatorTest, CallbackMayStartAnotherCheck) {
+  // A client retrying from inside the failure callback (as a session does on the next
+  // command): re-entering verify() from the delay timer's callback is safe.
+  auto a = make(data_users());
+  ASSERT_TRUE(a->reload());
+  std::vector<AuthStatus> got;
+  std::function<void(AuthOutcome)> retry = [&](AuthOutcome o) {
+    got.push_back(o.status);
+    if (got.size() < 4) a->verify("erin", got.size() < 3 ? "bad" : "secret", "192.0.2.99", retry);
+  };
+  a->verify("erin", "bad", "192.0.2.99", retry);
+  a->verify("erin", "bad", "192.0.2.98", [&](AuthOutcome o) { got.push_back(o.status); });
+  loop_.run();
+  ASSERT_EQ(got.size(), 4u);  // 192.0.2.99: bad, bad, ok; 192.0.2.98: bad
+  EXPECT_EQ(std::count(got.begin(), got.end(), AuthStatus::ok), 1);
+  EXPECT_EQ(a->failure_count("192.0.2.99"), 0u);
+  EXPECT_EQ(a->failure_count("192.0.2.98"), 1u);
+}
+
+}  // namespace
+}  // namespace mb::auth
