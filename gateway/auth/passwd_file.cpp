@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -111,10 +112,17 @@ mb::Result<std::shared_ptr<const PasswdTable>, std::string> parse_passwd_file(
       if (slot.first++ == 0) slot.second = &stored.password;
     }
   }
-  // Dummy: the most common scheme (its first user's hash, so the same cost parameters).
+  // Dummy: the most common hashed scheme (its first user's hash, so the same cost
+  // parameters); {PLAIN} only when nothing else is present. An unknown user then costs what
+  // most real users cost. In a file mixing schemes some residual timing difference between
+  // users of different schemes is unavoidable; we match the majority of hashed users, never
+  // the near-free {PLAIN} check.
+  const bool any_hashed = std::any_of(by_scheme.begin(), by_scheme.end(),
+                                      [](const auto& kv) { return kv.first != Scheme::plain; });
   const StoredPassword* best = nullptr;
   std::size_t best_count = 0;
   for (const auto& [scheme, slot] : by_scheme) {
+    if (any_hashed && scheme == Scheme::plain) continue;
     if (slot.first > best_count) {
       best_count = slot.first;
       best = slot.second;

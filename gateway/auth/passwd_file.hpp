@@ -44,9 +44,9 @@ class PasswdTable {
   const PasswdEntry* find(std::string_view user) const;  // by user_lookup_key
   std::size_t size() const { return entries_.size(); }
   bool has_reversible() const { return has_reversible_; }
-  // A stored password of the most common scheme in the file (or a built-in SHA512-CRYPT
-  // hash when the file is empty): unknown users are checked against it so they cost the
-  // same hashing time as known ones.
+  // A stored password of the most common hashed scheme in the file ({PLAIN} only if there
+  // is nothing else; a built-in SHA512-CRYPT hash when the file is empty): unknown users are
+  // checked against it so they cost the same hashing time as the majority of known ones.
   const StoredPassword& dummy() const { return dummy_; }
 
  private:

@@ -107,6 +107,21 @@ TEST(PasswdFileTest, DummyUsesMostCommonScheme) {
   EXPECT_TRUE((*t)->has_reversible()) << "one {PLAIN} user is enough";
 }
 
+TEST(PasswdFileTest, DummyIsNeverPlainWhenHashedUsersExist) {
+  auto t = parse_passwd_file(
+      "a:{PLAIN}x\nb:{PLAIN}y\nc:{PLAIN}z\n"
+      "d:{SHA256-CRYPT}$5$TOhW3m76lvV9XZuF$IFbMlLkm5zVSx4vgG3.g2Ht3wfiaqJvZGNsBFbV2U74\n",
+      "f");
+  ASSERT_TRUE(t);
+  EXPECT_EQ((*t)->dummy().scheme, Scheme::sha256_crypt);
+  auto plain_only = parse_passwd_file("a:{PLAIN}x\n", "f");
+  ASSERT_TRUE(plain_only);
+  EXPECT_EQ((*plain_only)->dummy().scheme, Scheme::plain);
+  auto test_file = load_passwd_file(std::string(MB_TEST_DATA_DIR) + "/auth/users");
+  ASSERT_TRUE(test_file);
+  EXPECT_NE((*test_file)->dummy().scheme, Scheme::plain);
+}
+
 TEST(PasswdFileTest, EmptyFileHasWorkingDummy) {
   auto t = parse_passwd_file("# nobody\n", "f");
   ASSERT_TRUE(t);
