@@ -91,7 +91,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
     return;
   }
   if (nread < 0) {
-    self->abort("read error");
+    self->abort(nread == UV_ECONNRESET ? "connection reset by peer" : "read error");
     return;
   }
   if (nread == 0) return;
@@ -340,7 +340,7 @@ void Connection::flush() {
     uv_buf_t buf = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
     int n = uv_try_write(tcp_.stream(), &buf, 1);
     if (n < 0 && n != UV_EAGAIN) {
-      abort("write error");
+      abort(n == UV_EPIPE || n == UV_ECONNRESET ? "connection reset by peer" : "write error");
       return;
     }
     std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
@@ -376,7 +376,8 @@ void Connection::on_write(uv_write_t* req, int status) {
   std::size_t n = self->inflight_;
   self->inflight_ = 0;
   if (status < 0) {
-    self->abort("write error");
+    self->abort(status == UV_EPIPE || status == UV_ECONNRESET ? "connection reset by peer"
+                                                               : "write error");
     return;
   }
   self->stats_.bytes_out += n;
