@@ -323,14 +323,16 @@ enum class CommandName : std::uint8_t {
   namespace_, enable, id,
 };
 
+// Wire names indexed by CommandName.
+inline constexpr std::string_view kCommandNames[] = {
+    "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
+    "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
+    "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
+    "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID"};
+
 // The upper-case wire name, e.g. "DELETE", "NAMESPACE".
 constexpr std::string_view command_name_text(CommandName n) {
-  constexpr std::string_view kNames[] = {
-      "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
-      "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
-      "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
-      "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID"};
-  return kNames[static_cast<std::size_t>(n)];
+  return kCommandNames[static_cast<std::size_t>(n)];
 }
 
 using CommandArgs = std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArgs, RenameArgs,
