@@ -79,10 +79,47 @@ std::string lower_ascii(std::string_view s) {
   return out;
 }
 
+// iconv_open() loads gconv modules and costs far more than a conversion, and SEARCH converts
+// the same few charsets for every message: keep a small per-thread cache of descriptors
+// (unknown charsets are cached too, as failures).
+class IconvCache {
+ public:
+  ~IconvCache() {
+    for (auto& e : entries_)
+      if (e.cd != kInvalid) iconv_close(e.cd);
+  }
+  // The descriptor for `charset` -> UTF-8 in its initial state, or kInvalid.
+  iconv_t get(const std::string& charset) {
+    for (auto& e : entries_) {
+      if (e.name == charset) {
+        if (e.cd != kInvalid) iconv(e.cd, nullptr, nullptr, nullptr, nullptr);
+        return e.cd;
+      }
+    }
+    iconv_t cd = iconv_open("UTF-8", charset.c_str());
+    if (entries_.size() >= kMax) {
+      if (entries_.front().cd != kInvalid) iconv_close(entries_.front().cd);
+      entries_.erase(entries_.begin());
+    }
+    entries_.push_back(Entry{charset, cd});
+    return cd;
+  }
+  static inline const iconv_t kInvalid = reinterpret_cast<iconv_t>(-1);
+
+ private:
+  static constexpr std::size_t kMax = 16;
+  struct Entry {
+    std::string name;
+    iconv_t cd;
+  };
+  std::vector<Entry> entries_;
+};
+
 std::string iconv_to_utf8(std::string_view bytes, const std::string& charset, bool& ok) {
   ok = false;
-  iconv_t cd = iconv_open("UTF-8", charset.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return {};
+  thread_local IconvCache cache;
+  iconv_t cd = cache.get(charset);
+  if (cd == IconvCache::kInvalid) return {};
   std::string out;
   out.resize(bytes.size() * 4 + 16);
   std::string in(bytes);
@@ -114,7 +151,6 @@ std::string iconv_to_utf8(std::string_view bytes, const std::string& charset, bo
     --inleft;
   }
   out.resize(static_cast<std::size_t>(outp - out.data()));
-  iconv_close(cd);
   ok = true;
   return out;
 }

@@ -76,7 +76,8 @@ struct BodyPart {
   std::vector<BodyPart> children;
 
   bool is_multipart() const;
-  // message/rfc822 (and message/global, RFC 6532) parts hold an embedded message.
+  // message/rfc822 parts hold an embedded message. (message/global, RFC 6532, is kept opaque
+  // as Dovecot 2.3 does, so BODYSTRUCTURE matches it.)
   bool is_message() const;
   friend bool operator==(const BodyPart&, const BodyPart&) = default;
 };

@@ -243,6 +243,9 @@ class Parser {
     while (pos < m_.size()) {
       if (boundary_at(pos, stop)) {
         stopped = true;
+        // An empty part: the boundary directly follows the previous boundary line, whose line
+        // end then stays with the enclosing parts (they must contain this empty part).
+        if (pos == start) stop.at_segment_start = true;
         header_end = body_start = pos;
         break;
       }
