@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -26,6 +27,8 @@ constexpr const char* kCourierUidDb = "courierimapuiddb";
 constexpr const char* kKeywords = "dovecot-keywords";
 constexpr const char* kLockFile = "mailbridge-uidlist.lock";
 constexpr const char* kLastUidValidity = "mailbridge-uidvalidity";
+// "<uid> <internal date>" lines, appended as UIDs are assigned (a cache: losing it costs stats).
+constexpr const char* kDates = "mailbridge-dates";
 constexpr std::int64_t kTmpMaxAge = 36 * 3600;  // Maildir convention: tmp/ files older than 36 h
 
 std::int64_t mtime_ns(const struct stat& st) {
@@ -99,6 +102,30 @@ void FolderDisk::clean_tmp() {
     if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && now - st.st_mtim.tv_sec > kTmpMaxAge)
       ::unlink(p.c_str());
   }
+}
+
+std::vector<std::pair<Uid, std::int64_t>> FolderDisk::load_dates() const {
+  std::vector<std::pair<Uid, std::int64_t>> out;
+  auto text = read_whole_file(dir_ + "/" + kDates);
+  if (!text || !*text) return out;
+  std::string_view t = **text;
+  while (!t.empty()) {
+    std::size_t nl = t.find('\n');
+    if (nl == std::string_view::npos) break;  // torn last line
+    std::string_view line = t.substr(0, nl);
+    t.remove_prefix(nl + 1);
+    std::size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) continue;
+    Uid uid = 0;
+    std::int64_t date = 0;
+    auto r1 = std::from_chars(line.data(), line.data() + sp, uid);
+    auto r2 = std::from_chars(line.data() + sp + 1, line.data() + line.size(), date);
+    if (r1.ec != std::errc{} || r2.ec != std::errc{}) continue;
+    out.emplace_back(uid, date);
+  }
+  // Appends keep UID order; sort to be safe against a hand-edited file.
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
 }
 
 StoreResult<void> FolderDisk::load_keywords() {
@@ -186,6 +213,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   if (exists) stamp = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
   bool dirty = false;
   bool from_current = true;
+  bool was_reset = false;  // new UIDVALIDITY: every UID starts again from 1
   std::optional<UidList> loaded;
   auto reset = [&](const std::string& reason) {
     // Never hand out a UIDVALIDITY twice for this folder, even within one second: the last
@@ -203,6 +231,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     loaded = UidList{};
     from_current = false;
     dirty = true;
+    was_reset = true;
   };
   if (first_sync_ || !(stamp == uidlist_stamp_)) {
     from_current = false;
@@ -243,19 +272,28 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     Uid uid;
     std::optional<std::uint64_t> wire;
     std::size_t current_index;
+    std::optional<std::int64_t> date;  // from the dates file (first open)
   };
   std::unordered_map<std::string_view, Known> known;
   if (from_current) {
     known.reserve(current.size());
     for (std::size_t i = 0; i < current.size(); ++i)
-      known.emplace(current.base(i), Known{current.infos()[i].uid, current.infos()[i].size, i});
+      known.emplace(current.base(i), Known{current.infos()[i].uid, current.infos()[i].size, i, std::nullopt});
   } else if (loaded) {
+    // Internal dates of listed UIDs, so a warm open never stats message files.
+    std::vector<std::pair<Uid, std::int64_t>> dates;
+    if (!loaded->entries.empty()) dates = load_dates();
+    std::size_t di = 0;
     known.reserve(loaded->entries.size());
     for (const auto& e : loaded->entries) {
       std::size_t ci = current.index_of(e.uid);
       if (ci != MessageTable::npos && current.base(ci) != e.base) ci = MessageTable::npos;
-      known.emplace(e.base, Known{e.uid, e.wire_size, ci});
+      std::optional<std::int64_t> date;
+      while (di < dates.size() && dates[di].first < e.uid) ++di;  // both UID ascending
+      if (di < dates.size() && dates[di].first == e.uid) date = dates[di].second;
+      known.emplace(e.base, Known{e.uid, e.wire_size, ci, date});
     }
+    dates_garbage_ = dates.size() > 2 * loaded->entries.size() + 1000;
   }
 
   // 2. new/ -> cur/ (Maildir convention: a message seen by a reader moves to cur/ with ":2,").
@@ -276,6 +314,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     std::uint64_t sort_key;
     MessageInfo info;
     std::string_view base;
+    bool date_new;  // date learnt by stat: record it in the dates file
   };
   std::vector<Entry> entries;
   entries.reserve(cur_names->size());
@@ -287,6 +326,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     ParsedName pn = parse_file_name(n);
     if (pn.base.empty() || !seen.insert(pn.base).second) continue;
     Entry e{};
+    e.date_new = false;
     e.base = pn.base;
     e.info.flags = pn.flags;
     e.info.keywords = pn.keyword_letters & kw_valid;
@@ -302,7 +342,12 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
         need_stat = false;
       } else if (pn.wire_size || it->second.wire) {
         e.info.size = pn.wire_size ? *pn.wire_size : *it->second.wire;
+        if (it->second.date) {
+          e.info.internal_date = *it->second.date;
+          need_stat = false;
+        }
       }
+      if (need_stat) e.date_new = true;
     }
     if (need_stat) {
       std::string p = dir_ + "/cur/" + n;
@@ -333,7 +378,10 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   std::sort(fresh.begin(), fresh.end(), [](const Entry* a, const Entry* b) {
     return a->sort_key != b->sort_key ? a->sort_key < b->sort_key : a->base < b->base;
   });
-  for (Entry* e : fresh) e->uid = next_uid++;
+  for (Entry* e : fresh) {
+    e->uid = next_uid++;
+    e->date_new = true;
+  }
   if (!fresh.empty()) dirty = true;
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.uid < b.uid; });
 
@@ -359,6 +407,18 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     if (auto w = write_atomic(kUidList, text); !w) return mb::unexpected(w.error());
     struct stat nst {};
     if (::stat(uidlist_path.c_str(), &nst) == 0) stamp = FileStamp{nst.st_ino, mtime_ns(nst), nst.st_size};
+  }
+  // Dates: rewritten when mostly garbage (expunged UIDs), else appended for new entries.
+  std::string dates_text;
+  bool rewrite = dates_garbage_ || was_reset;
+  for (const auto& e : entries)
+    if (rewrite || e.date_new) dates_text += std::to_string(e.uid) + " " + std::to_string(e.info.internal_date) + "\n";
+  if (rewrite) {
+    (void)write_atomic(kDates, dates_text);
+    dates_garbage_ = false;
+  } else if (!dates_text.empty()) {
+    UniqueFd dfd(::open((dir_ + "/" + kDates).c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (dfd) (void)write_all(dfd.get(), dates_text.data(), dates_text.size());
   }
   uidlist_stamp_ = stamp;
   had_uidlist_ = true;

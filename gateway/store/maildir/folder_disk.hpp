@@ -81,12 +81,14 @@ class FolderDisk {
   StoreResult<void> load_keywords();
   StoreResult<void> write_atomic(const std::string& name, const std::string& content);
   void clean_tmp();
+  std::vector<std::pair<Uid, std::int64_t>> load_dates() const;
 
   std::string dir_;
   bool fsync_ = true;
   bool create_ = false;
   bool first_sync_ = true;
   bool had_uidlist_ = false;
+  bool dates_garbage_ = false;
   struct FileStamp {
     ino_t ino = 0;
     std::int64_t mtime_ns = 0;

@@ -327,6 +327,23 @@ TEST_F(MailboxTest, FilesWithoutSizesAreMeasuredOnceAndRemembered) {
   EXPECT_NE(read_file(root() + "/dovecot-uidlist").find("1 W7 :1700000000.M1P1.h"), std::string::npos);
 }
 
+TEST_F(MailboxTest, WarmOpenTakesDatesFromDatesFileNotFromFiles) {
+  {
+    auto mb = open("INBOX");
+    append(*mb, "a\n", 0, {}, 1500000000);
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  EXPECT_EQ(read_file(root() + "/mailbridge-dates"), "1 1500000000\n");
+  // Touch the file behind our back: a warm open does not stat it, so the date stays.
+  auto name = files_in(root() + "/cur")[0];
+  struct utimbuf t {1600000000, 1600000000};
+  ::utime((root() + "/cur/" + name).c_str(), &t);
+  auto fresh = open_user("alice");  // same storage registry: the old mailbox is gone
+  auto mb = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { fresh->open("INBOX", cb); });
+  ASSERT_TRUE(mb);
+  EXPECT_EQ((*mb)->messages()[0].internal_date, 1500000000);
+}
+
 TEST_F(MailboxTest, LargeMessageStreamsInChunks) {
   auto mb = open("INBOX");
   std::string big;

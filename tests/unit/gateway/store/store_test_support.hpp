@@ -94,7 +94,7 @@ class StoreFixture : public ::testing::Test {
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
     std::error_code ec;
-    fs::remove_all(tmp_, ec);
+    if (!::getenv("MB_KEEP_TMP")) fs::remove_all(tmp_, ec);
   }
   UserStorePtr open_user(const std::string& name) {
     auto r = await<StoreResult<UserStorePtr>>(

@@ -1,0 +1,113 @@
+// Bench: open (list UIDs, flags and sizes of) a large Maildir through mb_store.
+//   store_open [--count N] DIR
+// Builds DIR (a Maildir with N small messages named with ,S= and ,W=, 1 in 3 \Seen) if DIR/cur
+// is missing, then times: cold open (no dovecot-uidlist: every file is stat'ed and given a UID,
+// the uidlist written) and warm open (uidlist present, fresh process state), and prints the
+// bytes per message of the shared in-memory state. Message bodies are never read.
+// Compare with Dovecot on the same tree: tests/bench/store_open_dovecot.sh DIR.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "gateway/store/maildir/maildir_mailbox.hpp"
+#include "gateway/store/registry.hpp"
+
+using namespace mb::store;
+
+namespace {
+
+void build_tree(const std::string& dir, int n) {
+  for (const char* sub : {"", "/cur", "/new", "/tmp"}) ::mkdir((dir + sub).c_str(), 0700);
+  std::string body = "From: bench@example.org\nTo: user@example.org\nSubject: bench message\n\nHello.\n";
+  std::size_t wire = body.size() + 5;  // five LF -> CRLF
+  for (int i = 0; i < n; ++i) {
+    char name[256];
+    std::snprintf(name, sizeof name, "%s/cur/%d.M%dP4242Q%d.bench,S=%zu,W=%zu:2,%s", dir.c_str(),
+                  1700000000 + i / 10, (i % 10) * 1000, i, body.size(), wire, i % 3 == 0 ? "S" : "");
+    int fd = ::open(name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || ::write(fd, body.data(), body.size()) < 0) std::exit(1);
+    ::close(fd);
+  }
+}
+
+struct Result {
+  double ms;
+  std::size_t messages;
+  std::size_t state_bytes;
+  std::uint32_t uidvalidity;
+};
+
+Result open_once(const std::string& dir) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  Result r{};
+  {
+    StoreSettings s;
+    s.path_template = dir;
+    auto storage = make_storage(s, &loop);
+    auto t0 = std::chrono::steady_clock::now();
+    MailboxPtr box;
+    UserStorePtr user;
+    (*storage)->open_user("bench", "", [&](StoreResult<UserStorePtr> u) {
+      user = *u;
+      user->open("INBOX", [&](StoreResult<MailboxPtr> b) {
+        if (!b) {
+          std::fprintf(stderr, "open failed: %s\n", b.error().internal_text.c_str());
+          std::exit(1);
+        }
+        box = *b;
+      });
+    });
+    while (!box) uv_run(&loop, UV_RUN_ONCE);
+    r.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    r.messages = box->messages().size();
+    r.uidvalidity = box->uidvalidity();
+    if (auto* m = dynamic_cast<maildir::MaildirMailbox*>(box.get())) r.state_bytes = m->state_memory_bytes();
+    box.reset();
+    user.reset();
+    storage->reset();
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  uv_loop_close(&loop);
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int n = 100000;
+  std::string dir;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) n = std::atoi(argv[++i]);
+    else dir = argv[i];
+  }
+  if (dir.empty()) {
+    std::fprintf(stderr, "usage: store_open [--count N] DIR\n");
+    return 2;
+  }
+  struct stat st {};
+  if (::stat((dir + "/cur").c_str(), &st) != 0) {
+    auto t0 = std::chrono::steady_clock::now();
+    build_tree(dir, n);
+    std::printf("built %d messages in %.0f ms\n", n,
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  ::unlink((dir + "/dovecot-uidlist").c_str());
+  Result cold = open_once(dir);
+  Result warm = open_once(dir);
+  Result warm2 = open_once(dir);
+  std::printf("store_open: %zu messages\n", cold.messages);
+  std::printf("  cold open (no uidlist): %8.1f ms\n", cold.ms);
+  std::printf("  warm open (uidlist):    %8.1f ms, again %.1f ms\n", warm.ms, warm2.ms);
+  std::printf("  shared state: %zu bytes = %.1f bytes/message\n", warm.state_bytes,
+              warm.messages ? static_cast<double>(warm.state_bytes) / static_cast<double>(warm.messages) : 0.0);
+  std::printf("  uidvalidity kept across opens: %s\n", warm.uidvalidity == warm2.uidvalidity ? "yes" : "NO");
+  return 0;
+}
