@@ -186,7 +186,7 @@ mb::Result<StoredPassword, std::string> parse_stored_password(std::string_view f
 
 bool verify_password(const StoredPassword& stored, std::string_view password) {
   if (stored.hash.empty()) return false;  // locked account
-  if (password.find('\0') != std::string_view::npos) return false;
+  if (password.find('\0') != std::string_view::npos || password.size() > kMaxPasswordLength) return false;
   std::string pw(password);
   bool ok = false;
   switch (stored.scheme) {
@@ -215,6 +215,9 @@ mb::Result<std::string, std::string> hash_password(std::string_view password, st
   const auto scheme = parse_scheme(scheme_text);
   if (!scheme) return mb::unexpected("unknown scheme \"" + std::string(scheme_text) + "\"");
   if (password.find('\0') != std::string_view::npos) return mb::unexpected(std::string("password contains NUL"));
+  if (password.size() > kMaxPasswordLength) {
+    return mb::unexpected("password longer than " + std::to_string(kMaxPasswordLength) + " octets");
+  }
   mb::Result<std::string, std::string> hash = mb::unexpected(std::string("scheme not supported for hashing"));
   switch (*scheme) {
     case Scheme::plain: hash = std::string(password); break;

@@ -21,6 +21,7 @@
 // All comparisons of secrets are constant-time in the length of the stored value.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,14 +57,19 @@ struct StoredPassword {
 // hash is accepted and never matches (a locked account).
 mb::Result<StoredPassword, std::string> parse_stored_password(std::string_view field);
 
+// Longest password accepted, in octets: libxcrypt's CRYPT_MAX_PASSPHRASE_SIZE (512) less the
+// terminating NUL, applied to every scheme so that a password works the same whatever
+// scheme stores it, and so that a huge password cannot make one check expensive.
+inline constexpr std::size_t kMaxPasswordLength = 511;
+
 // Blocking. True iff `password` matches. Passwords containing NUL never match (crypt(3)
-// would silently truncate them).
+// would silently truncate them), nor do passwords longer than kMaxPasswordLength.
 bool verify_password(const StoredPassword& stored, std::string_view password);
 
 // Blocking. Returns "{SCHEME}hash" with a fresh random salt: SHA512-CRYPT (default, 5000
 // rounds as Dovecot), SHA256-CRYPT, BLF-CRYPT (cost 10), ARGON2ID / ARGON2I (t=3, m=64 MiB,
 // p=1, as Dovecot/libsodium "interactive"), PLAIN/CLEAR. Error: unknown scheme, NUL in the
-// password, or a library failure.
+// password, a password longer than kMaxPasswordLength, or a library failure.
 mb::Result<std::string, std::string> hash_password(std::string_view password,
                                                    std::string_view scheme = "SHA512-CRYPT");
 

@@ -64,6 +64,23 @@ TEST(PasswordHashTest, NulInPasswordNeverMatches) {
   EXPECT_FALSE(verify_password(*crypt, std::string_view("secret\0xyz", 10)));
 }
 
+TEST(PasswordHashTest, PasswordLengthLimit) {
+  const std::string max(kMaxPasswordLength, 'p');
+  const std::string over(kMaxPasswordLength + 1, 'p');
+  for (const char* scheme : {"PLAIN", "SHA512-CRYPT"}) {
+    auto h = hash_password(max, scheme);
+    ASSERT_TRUE(h) << h.error();
+    auto stored = parse_stored_password(*h);
+    ASSERT_TRUE(stored);
+    EXPECT_TRUE(verify_password(*stored, max)) << scheme;
+    EXPECT_FALSE(verify_password(*stored, over)) << scheme;
+  }
+  auto plain = parse_stored_password("{PLAIN}" + over);
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(verify_password(*plain, over)) << "the limit applies to every scheme";
+  EXPECT_THAT(hash_password(over, "PLAIN").error(), HasSubstr("longer than 511 octets"));
+}
+
 TEST(PasswordHashTest, NoSchemeMeansCrypt) {
   auto stored = parse_stored_password("$2y$05$vpqblULzPMFBcpFImDYuWuggJ.y7TplTp1nW/TEUKsbjPWRuAX1n2");
   ASSERT_TRUE(stored);
