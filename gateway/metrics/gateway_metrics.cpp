@@ -14,6 +14,8 @@ GatewayMetrics::GatewayMetrics(Registry& r, std::string_view version)
                             "Client connections by protocol and TLS mode.", {"protocol", "tls"})),
       connections_open(r.gauge("mailbridge_connections_open", "Open client connections.",
                                {"protocol"})),
+      starttls(r.counter("mailbridge_starttls_total", "Connections upgraded with STARTTLS/STLS.",
+                         {"protocol"})),
       logins(r.counter("mailbridge_logins_total", "Login attempts by result.",
                        {"protocol", "result"})),
       commands(r.counter("mailbridge_commands_total", "Commands processed.",
@@ -56,7 +58,7 @@ std::string command_label(std::string_view name, std::initializer_list<std::stri
     }
     if (same) return upper;
   }
-  return "unknown";
+  return "UNKNOWN";
 }
 
 }  // namespace mb::metrics

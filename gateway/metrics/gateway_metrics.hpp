@@ -6,9 +6,12 @@
 //   mailbridge_build_info{version}                           gauge, always 1
 //   mailbridge_start_time_seconds                            gauge, Unix time of start
 //   mailbridge_connections_total{protocol,tls}               counter  protocol: imap|pop3,
-//   mailbridge_connections_open{protocol}                    gauge     tls: implicit|starttls|none
+//                                                                      tls: implicit|none (at connect)
+//   mailbridge_connections_open{protocol}                    gauge
+//   mailbridge_starttls_total{protocol}                      counter  STARTTLS/STLS upgrades
 //   mailbridge_logins_total{protocol,result}                 counter  result: ok|failed|error
-//   mailbridge_commands_total{protocol,command}              counter  command: upper-case name
+//   mailbridge_commands_total{protocol,command}              counter  command: upper-case name,
+//                                                                      "UNKNOWN" for others
 //   mailbridge_command_duration_seconds{protocol,command}    histogram (default_latency_buckets)
 //   mailbridge_received_bytes_total{listener}                counter  listener: imap|imaps|pop3|pop3s
 //   mailbridge_sent_bytes_total{listener}                    counter
@@ -19,7 +22,8 @@
 //   mailbridge_errors_total{kind}                            counter  kind: store|auth|tls|protocol|...
 //
 // Label values must come from fixed sets: sessions pass only known command names and map
-// anything else to "unknown" (command_label()), so a client cannot grow the registry.
+// anything else to "UNKNOWN" (command_label()), so a client cannot grow the registry.
+// Sessions report through mb::proto::SessionEvents; session_metrics.hpp implements it here.
 #pragma once
 
 #include <string>
@@ -37,6 +41,7 @@ struct GatewayMetrics {
   GaugeFamily& start_time;
   CounterFamily& connections;
   GaugeFamily& connections_open;
+  CounterFamily& starttls;
   CounterFamily& logins;
   CounterFamily& commands;
   HistogramFamily& command_duration;
@@ -66,7 +71,7 @@ struct GatewayMetrics {
   }
 };
 
-// Upper-cases `name` if it is in `known` (case-insensitive), else "unknown".
+// Upper-cases `name` if it is in `known` (case-insensitive), else "UNKNOWN".
 std::string command_label(std::string_view name, std::initializer_list<std::string_view> known);
 
 }  // namespace mb::metrics

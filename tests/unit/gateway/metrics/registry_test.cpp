@@ -156,7 +156,7 @@ TEST(GatewayMetrics, StandardFamiliesAndTransportMirror) {
   EXPECT_GT(e.samples["mailbridge_start_time_seconds"], 1.6e9);
   EXPECT_EQ(e.samples["mailbridge_logins_total{protocol=\"imap\",result=\"ok\"}"], 1);
   EXPECT_EQ(e.samples["mailbridge_commands_total{protocol=\"imap\",command=\"FETCH\"}"], 1);
-  EXPECT_EQ(e.samples["mailbridge_commands_total{protocol=\"pop3\",command=\"unknown\"}"], 1);
+  EXPECT_EQ(e.samples["mailbridge_commands_total{protocol=\"pop3\",command=\"UNKNOWN\"}"], 1);
   EXPECT_EQ(e.samples["mailbridge_command_duration_seconds_bucket{protocol=\"imap\",command=\"FETCH\",le=\"0.0025\"}"], 1);
   EXPECT_EQ(e.samples["mailbridge_command_duration_seconds_bucket{protocol=\"imap\",command=\"FETCH\",le=\"0.001\"}"], 0);
   EXPECT_EQ(e.samples["mailbridge_received_bytes_total{listener=\"imaps\"}"], 100);
