@@ -191,7 +191,6 @@ int run(const config::Config& cfg, const std::string& config_path) {
           log::error("listen.{}: {}", kind.name, r.error());
           return 1;
         }
-        log::info("listening for {} on {}", kind.name, address.to_string());
       }
     }
 
