@@ -6,6 +6,7 @@ for the server greeting on each, and reads the server's VmRSS from /proc/PID/sta
 connecting and after all greetings arrived:
 
     tests/bench/idle_connections.py --pid PID --imap 127.0.0.1:143 --pop3 127.0.0.1:110 [-n 10000]
+    (add --tls when both ports are implicit TLS, e.g. 993/995; certificates are not checked)
 
 prints one line:
     idle_conns=N rss_kb_before=.. rss_kb_after=.. kb_per_conn=..
@@ -16,6 +17,7 @@ import errno
 import resource
 import selectors
 import socket
+import ssl
 import sys
 import time
 
@@ -54,6 +56,7 @@ def main():
     ap.add_argument("--batch", type=int, default=500, help="connections in flight at once")
     ap.add_argument("--timeout", type=float, default=120.0, help="give up after this many seconds")
     ap.add_argument("--settle", type=float, default=1.0, help="seconds to wait before measuring")
+    ap.add_argument("--tls", action="store_true", help="implicit TLS on both ports (no cert check)")
     args = ap.parse_args()
 
     n = args.connections
@@ -63,6 +66,11 @@ def main():
     time.sleep(args.settle)
     before = vm_rss_kb(args.pid)
 
+    tls_ctx = None
+    if args.tls:
+        tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        tls_ctx.check_hostname = False
+        tls_ctx.verify_mode = ssl.CERT_NONE
     sel = selectors.DefaultSelector()
     socks = []
     greeted = 0
@@ -79,8 +87,12 @@ def main():
         if err not in (0, errno.EINPROGRESS):
             s.close()
             raise OSError(err, f"connect {addr}: {errno.errorcode.get(err, err)}")
+        if tls_ctx is not None:
+            # Wrapped once the TCP connect completed (writable), see the loop below.
+            sel.register(s, selectors.EVENT_WRITE, {"buf": bytearray(), "phase": "connect"})
+            return
         socks.append(s)
-        sel.register(s, selectors.EVENT_READ, bytearray())
+        sel.register(s, selectors.EVENT_READ, {"buf": bytearray(), "phase": "greeting"})
 
     while greeted + failures < n:
         while next_index < n and pending < args.batch:
@@ -91,8 +103,39 @@ def main():
             sys.exit(f"timeout: {greeted} greetings of {n}")
         for key, _ in sel.select(timeout=1.0):
             s = key.fileobj
+            state = key.data
+            if state["phase"] == "connect":
+                sel.unregister(s)
+                if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0:
+                    s.close()
+                    failures += 1
+                    pending -= 1
+                    continue
+                s = tls_ctx.wrap_socket(s, do_handshake_on_connect=False)
+                socks.append(s)
+                state["phase"] = "handshake"
+                sel.register(s, selectors.EVENT_WRITE, state)
+                continue
+            if state["phase"] == "handshake":
+                try:
+                    s.do_handshake()
+                    state["phase"] = "greeting"
+                    sel.modify(s, selectors.EVENT_READ, state)
+                except ssl.SSLWantReadError:
+                    sel.modify(s, selectors.EVENT_READ, state)
+                    continue
+                except ssl.SSLWantWriteError:
+                    sel.modify(s, selectors.EVENT_WRITE, state)
+                    continue
+                except OSError:
+                    failures += 1
+                    pending -= 1
+                    sel.unregister(s)
+                    continue
             try:
                 data = s.recv(4096)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                continue
             except OSError:
                 data = b""
             if not data:
@@ -100,8 +143,8 @@ def main():
                 pending -= 1
                 sel.unregister(s)
                 continue
-            key.data.extend(data)
-            if b"\n" in key.data:
+            state["buf"].extend(data)
+            if b"\n" in state["buf"]:
                 greeted += 1
                 pending -= 1
                 sel.unregister(s)  # idle from now on: nothing more is read or written
@@ -109,7 +152,7 @@ def main():
     time.sleep(args.settle)
     after = vm_rss_kb(args.pid)
     per = (after - before) / greeted if greeted else float("nan")
-    print(f"idle_conns={greeted} rss_kb_before={before} rss_kb_after={after} kb_per_conn={per:.2f}"
+    print(("tls=1 " if args.tls else "") + f"idle_conns={greeted} rss_kb_before={before} rss_kb_after={after} kb_per_conn={per:.2f}"
           + (f" failed={failures}" if failures else ""))
     for s in socks:
         s.close()

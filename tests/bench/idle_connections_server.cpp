@@ -4,18 +4,24 @@
 // an IMAP-like and a POP3-like listener whose sessions only send a greeting and echo nothing.
 // Measures what the transport itself costs per idle connection.
 //
-//   idle_connections_server [IMAP_ADDR [POP3_ADDR]]    (defaults 127.0.0.1:0 for both)
-// prints "pid=.. imap=HOST:PORT pop3=HOST:PORT" then runs until SIGINT/SIGTERM.
+//   idle_connections_server [--tls] [IMAP_ADDR [POP3_ADDR]]   (defaults 127.0.0.1:0 for both)
+// prints "pid=.. imap=HOST:PORT pop3=HOST:PORT" then runs until SIGINT/SIGTERM. With --tls
+// both listeners are implicit TLS with a freshly generated self-signed certificate.
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
 #include "gateway/log/log.hpp"
+#include "gateway/net/self_signed.hpp"
 #include "gateway/net/server.hpp"
+#include "gateway/net/tls_context.hpp"
 #include "gateway/uv/loop.hpp"
 #include "gateway/uv/signal.hpp"
 
@@ -47,18 +53,35 @@ int main(int argc, char** argv) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   mb::log::set_level(mb::log::Level::warn);
-  std::string imap = argc > 1 ? argv[1] : "127.0.0.1:0";
-  std::string pop3 = argc > 2 ? argv[2] : "127.0.0.1:0";
+  bool tls = argc > 1 && std::strcmp(argv[1], "--tls") == 0;
+  int first = tls ? 2 : 1;
+  std::string imap = argc > first ? argv[first] : "127.0.0.1:0";
+  std::string pop3 = argc > first + 1 ? argv[first + 1] : "127.0.0.1:0";
 
   mb::uv::Loop loop;
   mb::net::ServerLimits limits;
   limits.max_connections = 100000;
   limits.idle_timeout = std::chrono::seconds(3600);
   auto server = std::make_unique<mb::net::Server>(loop.get(), limits);
-  auto imap_ok = server->add_listener(imap, {"imap", false, [](mb::proto::SessionSink& s) {
+  if (tls) {
+    char tmpl[] = "/tmp/mb_bench_tls_XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) return 1;
+    std::string dir = tmpl;
+    auto gen = mb::net::generate_self_signed(dir + "/cert.pem", dir + "/key.pem", "localhost");
+    auto ctx = gen ? mb::net::TlsContext::load(dir + "/cert.pem", dir + "/key.pem")
+                   : mb::Result<std::shared_ptr<mb::net::TlsContext>, std::string>(
+                         mb::unexpected(gen.error()));
+    std::filesystem::remove_all(dir);
+    if (!ctx) {
+      std::fprintf(stderr, "%s\n", ctx.error().c_str());
+      return 1;
+    }
+    server->set_tls_context(*ctx);
+  }
+  auto imap_ok = server->add_listener(imap, {"imap", tls, [](mb::proto::SessionSink& s) {
     return std::make_unique<GreetingSession>(s, "* OK [CAPABILITY IMAP4rev1] bench ready\r\n");
   }});
-  auto pop3_ok = server->add_listener(pop3, {"pop3", false, [](mb::proto::SessionSink& s) {
+  auto pop3_ok = server->add_listener(pop3, {"pop3", tls, [](mb::proto::SessionSink& s) {
     return std::make_unique<GreetingSession>(s, "+OK bench ready\r\n");
   }});
   if (!imap_ok || !pop3_ok) {
