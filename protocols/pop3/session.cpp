@@ -216,8 +216,11 @@ void Pop3Session::process_input() {
     // Pipelining (RFC 2449 §6.6) must not let output pile up: wait for the peer to read.
     if (sink_.output_queued() + out_.size() > proto::kOutputHighWater) {
       flush();
-      waiting_output_ = true;
-      break;
+      // on_writable() comes only if the queue is still above the mark after the send.
+      if (sink_.output_queued() > proto::kOutputHighWater) {
+        waiting_output_ = true;
+        break;
+      }
     }
     const std::string_view pending(in_.data() + in_pos_, in_.size() - in_pos_);
     const LineReader::Event ev = reader_.next(pending);

@@ -87,5 +87,36 @@ TEST(Pop3Streaming, TopOfLargeMessageReadsOnlyWhatItNeeds) {
   EXPECT_EQ(h.inbox()->reads, 1);
 }
 
+TEST(Pop3Streaming, PipelinedOutputWaitsForThePeer) {
+  Pop3Harness h;
+  for (int i = 0; i < 2000; ++i) h.inbox()->add("Subject: x\r\n\r\nx\r\n");
+  h.start();
+  h.login();
+  h.auto_drain = false;
+  std::string commands;
+  for (int i = 0; i < 40; ++i) commands += "UIDL\r\n";  // about 44 KB of answer each
+  h.session->on_data(commands);
+  while (h.q.run_one()) {
+  }
+  auto answered = [&] {
+    std::size_t n = 0;
+    for (std::size_t p = h.sink.output.find("+OK\r\n"); p != std::string::npos;
+         p = h.sink.output.find("+OK\r\n", p + 1))
+      ++n;
+    return n;
+  };
+  EXPECT_LT(answered(), 40u);
+  EXPECT_TRUE(h.sink.paused);
+  EXPECT_LE(h.sink.queued, proto::kOutputHighWater + kReadChunk);
+  for (int round = 0; round < 100 && answered() < 40; ++round) {
+    h.sink.queued = 0;
+    h.session->on_writable();
+    while (h.q.run_one()) {
+    }
+  }
+  EXPECT_EQ(answered(), 40u);
+  EXPECT_FALSE(h.sink.paused);
+}
+
 }  // namespace
 }  // namespace mb::pop3::test
