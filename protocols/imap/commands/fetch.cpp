@@ -1,0 +1,451 @@
+// File: protocols/imap/commands/fetch.cpp
+//
+// FETCH and UID FETCH (RFC 3501 §6.4.5, §7.4.2) as a resumable job:
+//  - metadata items (FLAGS, UID, INTERNALDATE, RFC822.SIZE) come from the shared mailbox
+//    state in memory, so FETCH 1:* (FLAGS UID) never touches the disk;
+//  - ENVELOPE / BODY / BODYSTRUCTURE and section ranges come from the parsed MIME structure,
+//    taken from the store's cache (CacheField::mime_structure) or parsed once and put there,
+//    so a second FETCH ENVELOPE BODYSTRUCTURE never re-reads the message;
+//  - section bytes of small messages come from one read of the whole message; larger ones
+//    are streamed through Mailbox::read() in chunks, stopping while the sink is above
+//    proto::kOutputHighWater and resuming in on_writable(): a client that stops reading
+//    never makes us buffer a whole large FETCH.
+// Non-PEEK body items set \Seen first (one store_flags call for the whole set) and the new
+// FLAGS are included in that message's response (§6.4.5). No EXPUNGE is sent during FETCH
+// (§7.4.1); UID FETCH may send them at the end.
+#include <algorithm>
+
+#include "protocols/imap/render/render.hpp"
+#include "protocols/imap/render/section.hpp"
+#include "protocols/imap/response.hpp"
+#include "protocols/imap/session_impl.hpp"
+#include "protocols/mime/message_structure.hpp"
+
+namespace mb::imap::cmd {
+
+namespace {
+
+constexpr std::uint64_t kInMemoryLimit = 256 * 1024;  // read small messages whole
+constexpr std::size_t kChunk = 64 * 1024;             // streaming read / send unit
+constexpr std::size_t kBatch = 64 * 1024;             // send out_ once it grows past this
+
+render::SectionSpec to_spec(const Section& s) {
+  render::SectionSpec spec;
+  spec.part = s.part;
+  switch (s.text) {
+    case SectionText::none: spec.text = render::SectionText::none; break;
+    case SectionText::header: spec.text = render::SectionText::header; break;
+    case SectionText::header_fields: spec.text = render::SectionText::header_fields; break;
+    case SectionText::header_fields_not:
+      spec.text = render::SectionText::header_fields_not;
+      break;
+    case SectionText::text: spec.text = render::SectionText::text; break;
+    case SectionText::mime: spec.text = render::SectionText::mime; break;
+  }
+  spec.fields = s.fields;
+  return spec;
+}
+
+bool is_whole_message(const FetchAtt& a) {
+  return (a.item == FetchItem::body_section && a.section.part.empty() &&
+          a.section.text == SectionText::none) ||
+         a.item == FetchItem::rfc822;
+}
+
+bool needs_structure(const FetchAtt& a) {
+  switch (a.item) {
+    case FetchItem::envelope:
+    case FetchItem::body:
+    case FetchItem::bodystructure:
+    case FetchItem::rfc822_header:
+    case FetchItem::rfc822_text:
+      return true;
+    case FetchItem::body_section:
+      return !is_whole_message(a);
+    default:
+      return false;
+  }
+}
+
+bool needs_bytes(const FetchAtt& a) {
+  return a.item == FetchItem::body_section || a.item == FetchItem::rfc822 ||
+         a.item == FetchItem::rfc822_header || a.item == FetchItem::rfc822_text;
+}
+
+bool sets_seen(const FetchAtt& a) {
+  return (a.item == FetchItem::body_section && !a.peek) || a.item == FetchItem::rfc822 ||
+         a.item == FetchItem::rfc822_text;
+}
+
+class FetchJob final : public Job {
+ public:
+  FetchJob(ImapSession& s, std::vector<store::Uid> uids, std::vector<FetchAtt> atts, bool uid_cmd)
+      : s_(s), uids_(std::move(uids)), atts_(std::move(atts)) {
+    bool has_uid = false;
+    for (const auto& a : atts_) {
+      need_structure_ = need_structure_ || needs_structure(a);
+      need_bytes_ = need_bytes_ || needs_bytes(a);
+      set_seen_ = set_seen_ || sets_seen(a);
+      has_flags_ = has_flags_ || a.item == FetchItem::flags;
+      has_uid = has_uid || a.item == FetchItem::uid;
+    }
+    // RFC 3501 §6.4.8: UID FETCH responses always carry UID.
+    if (uid_cmd && !has_uid) {
+      FetchAtt u;
+      u.item = FetchItem::uid;
+      atts_.insert(atts_.begin(), u);
+    }
+    if (s.read_only()) set_seen_ = false;
+  }
+
+  void start() {
+    if (!set_seen_) {
+      run();
+      return;
+    }
+    std::vector<store::Uid> unseen;
+    store::Mailbox& mb = s_.mailbox();
+    for (store::Uid uid : uids_) {
+      const auto* info = mb.find(uid);
+      if (info != nullptr && (info->flags & store::kSeen) == 0) unseen.push_back(uid);
+    }
+    if (unseen.empty()) {
+      run();
+      return;
+    }
+    s_.begin_async();
+    mb.store_flags(std::move(unseen), store::FlagOp::add, store::kSeen, {}, &s_,
+                   s_.guarded([this](store::StoreResult<std::vector<store::Change>> r) {
+                     if (r) {
+                       for (const auto& c : *r) seen_changed_.push_back(c.uid);
+                       std::sort(seen_changed_.begin(), seen_changed_.end());
+                       s_.view().forget_flag_changes(seen_changed_);
+                     }
+                     run();
+                   }));
+  }
+
+  void resume() override { run(); }
+
+ private:
+  void run();
+  void end_message();
+  void load_text(store::Uid uid, std::uint64_t size);
+  // Appends one item; false when it must wait for an asynchronous step.
+  bool emit(const FetchAtt& att, store::Uid uid, const store::MessageInfo& info,
+            std::uint32_t seq);
+  bool emit_bytes(store::Uid uid, std::uint64_t offset, std::uint64_t length);
+  bool stream(store::Uid uid);
+
+  ImapSession& s_;
+  std::vector<store::Uid> uids_;
+  std::vector<FetchAtt> atts_;
+  std::vector<store::Uid> seen_changed_;
+  bool need_structure_ = false;
+  bool need_bytes_ = false;
+  bool set_seen_ = false;
+  bool has_flags_ = false;
+  bool missing_ = false;
+  bool busy_io_ = false;
+
+  std::size_t index_ = 0;
+  // Per-message state, reset by end_message().
+  bool in_message_ = false;
+  std::size_t att_index_ = 0;
+  std::optional<mime::MessageStructure> structure_;
+  std::string text_;
+  bool text_loaded_ = false;
+  // A literal being streamed: octets still to send, and where they come from.
+  bool streaming_ = false;
+  std::uint64_t stream_offset_ = 0;
+  std::uint64_t stream_left_ = 0;
+};
+
+void FetchJob::end_message() {
+  in_message_ = false;
+  att_index_ = 0;
+  structure_.reset();
+  if (text_.capacity() > kInMemoryLimit) {
+    std::string().swap(text_);
+  } else {
+    text_.clear();
+  }
+  text_loaded_ = false;
+  ++index_;
+}
+
+void FetchJob::load_text(store::Uid uid, std::uint64_t size) {
+  busy_io_ = true;
+  s_.begin_async();
+  s_.mailbox().read(uid, 0, static_cast<std::size_t>(size),
+                    s_.guarded([this](store::StoreResult<std::string> r) {
+                      busy_io_ = false;
+                      if (!r) {
+                        // Expunged meanwhile or unreadable: leave it out of the response.
+                        missing_ = true;
+                        end_message();
+                      } else {
+                        text_ = std::move(*r);
+                        text_loaded_ = true;
+                      }
+                      run();
+                    }));
+}
+
+bool FetchJob::stream(store::Uid uid) {
+  std::string& out = s_.out();
+  while (stream_left_ > 0) {
+    if (s_.output_full()) {
+      s_.send_out();
+      s_.wait_writable();
+      return false;
+    }
+    auto n = static_cast<std::size_t>(std::min<std::uint64_t>(stream_left_, kChunk));
+    if (text_loaded_) {
+      std::uint64_t avail = stream_offset_ < text_.size() ? text_.size() - stream_offset_ : 0;
+      std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(avail, n));
+      out.append(text_, static_cast<std::size_t>(stream_offset_), take);
+      // A message shorter than announced (changed on disk): pad so the literal stays valid.
+      if (take < n) out.append(n - take, ' ');
+      stream_offset_ += n;
+      stream_left_ -= n;
+      if (out.size() >= kBatch) s_.send_out();
+      continue;
+    }
+    busy_io_ = true;
+    s_.begin_async();
+    s_.mailbox().read(uid, stream_offset_, n,
+                      s_.guarded([this, n](store::StoreResult<std::string> r) {
+                        busy_io_ = false;
+                        std::string& o = s_.out();
+                        std::size_t got = 0;
+                        if (r) {
+                          got = std::min(r->size(), n);
+                          o.append(*r, 0, got);
+                        }
+                        if (got < n) o.append(n - got, ' ');
+                        stream_offset_ += n;
+                        stream_left_ -= n;
+                        s_.send_out();
+                        run();
+                      }));
+    return false;
+  }
+  streaming_ = false;
+  return true;
+}
+
+bool FetchJob::emit_bytes(store::Uid uid, std::uint64_t offset, std::uint64_t length) {
+  std::string& out = s_.out();
+  out += '{';
+  append_number(out, length);
+  out += "}\r\n";
+  streaming_ = true;
+  stream_offset_ = offset;
+  stream_left_ = length;
+  return stream(uid);
+}
+
+bool FetchJob::emit(const FetchAtt& att, store::Uid uid, const store::MessageInfo& info,
+                    std::uint32_t seq) {
+  std::string& out = s_.out();
+  (void)seq;
+  switch (att.item) {
+    case FetchItem::uid:
+      out += "UID ";
+      append_number(out, uid);
+      return true;
+    case FetchItem::flags:
+      out += "FLAGS ";
+      append_flag_list(out, info.flags, info.keywords, s_.mailbox().keywords(),
+                       s_.view().is_recent(uid));
+      return true;
+    case FetchItem::internaldate:
+      out += "INTERNALDATE ";
+      append_internal_date(out, info.internal_date);
+      return true;
+    case FetchItem::rfc822_size:
+      out += "RFC822.SIZE ";
+      append_number(out, info.size);
+      return true;
+    case FetchItem::envelope:
+      out += "ENVELOPE ";
+      out += render::envelope(*structure_);
+      return true;
+    case FetchItem::body:
+      out += "BODY ";
+      out += render::body_structure(*structure_, false);
+      return true;
+    case FetchItem::bodystructure:
+      out += "BODYSTRUCTURE ";
+      out += render::body_structure(*structure_, true);
+      return true;
+    case FetchItem::rfc822:
+      out += "RFC822 ";
+      return emit_bytes(uid, 0, info.size);
+    case FetchItem::rfc822_header: {
+      out += "RFC822.HEADER ";
+      const auto& h = structure_->root.header;
+      return emit_bytes(uid, h.offset, h.size);
+    }
+    case FetchItem::rfc822_text: {
+      out += "RFC822.TEXT ";
+      const auto& b = structure_->root.body;
+      return emit_bytes(uid, b.offset, b.size);
+    }
+    case FetchItem::body_section:
+    case FetchItem::binary:
+    case FetchItem::binary_size:
+      break;
+  }
+  // BODY[section]<partial>.
+  out += "BODY[";
+  out += att.spec;
+  out += ']';
+  std::uint64_t offset = 0;
+  std::uint64_t size = info.size;
+  bool filter = false;
+  if (!is_whole_message(att)) {
+    auto range = render::resolve_section(*structure_, to_spec(att.section));
+    if (!range) {
+      // A part that does not exist: an empty string, as Dovecot answers.
+      if (att.partial) {
+        out += '<';
+        append_number(out, att.partial->offset);
+        out += '>';
+      }
+      out += " \"\"";
+      return true;
+    }
+    offset = range->range.offset;
+    size = range->range.size;
+    filter = range->filter_fields;
+  }
+  if (filter) {
+    std::string_view block;
+    if (text_loaded_ && offset + size <= text_.size()) {
+      block = std::string_view(text_).substr(static_cast<std::size_t>(offset),
+                                             static_cast<std::size_t>(size));
+    }
+    std::string filtered = render::filter_header_fields(
+        block, att.section.fields, att.section.text == SectionText::header_fields_not);
+    std::string_view part = filtered;
+    if (att.partial) {
+      out += '<';
+      append_number(out, att.partial->offset);
+      out += '>';
+      part = part.substr(std::min<std::size_t>(att.partial->offset, part.size()),
+                         att.partial->length);
+    }
+    out += " {";
+    append_number(out, part.size());
+    out += "}\r\n";
+    out += part;
+    return true;
+  }
+  if (att.partial) {
+    out += '<';
+    append_number(out, att.partial->offset);
+    out += '>';
+    std::uint64_t skip = std::min<std::uint64_t>(att.partial->offset, size);
+    offset += skip;
+    size = std::min<std::uint64_t>(size - skip, att.partial->length);
+  }
+  out += ' ';
+  return emit_bytes(uid, offset, size);
+}
+
+void FetchJob::run() {
+  if (busy_io_) return;
+  store::Mailbox& mb = s_.mailbox();
+  std::string& out = s_.out();
+  while (index_ < uids_.size()) {
+    if (streaming_) {
+      if (!stream(uids_[index_])) return;
+      ++att_index_;
+    }
+    if (!in_message_ && s_.output_full()) {
+      s_.send_out();
+      s_.wait_writable();
+      return;
+    }
+    store::Uid uid = uids_[index_];
+    const store::MessageInfo* info = mb.find(uid);
+    std::uint32_t seq = s_.view().seq_of(uid);
+    if (info == nullptr || seq == 0) {
+      // Expunged by another session; its EXPUNGE is not sent yet (§7.4.1), so we cannot
+      // send its data either (RFC 2180 §4.1.2: answer NO at the end).
+      if (in_message_) out += ")\r\n";
+      missing_ = true;
+      end_message();
+      continue;
+    }
+    if (!in_message_) {
+      if (need_structure_ && !structure_) {
+        if (auto cached = mb.cache_get(uid, store::CacheField::mime_structure)) {
+          structure_ = mime::deserialize(*cached);
+        }
+        if (!structure_) {
+          if (!text_loaded_) {
+            load_text(uid, info->size);
+            return;
+          }
+          structure_ = mime::parse_message(text_);
+          mb.cache_put(uid, store::CacheField::mime_structure, mime::serialize(*structure_));
+        }
+      }
+      if (need_bytes_ && !text_loaded_ && info->size <= kInMemoryLimit) {
+        load_text(uid, info->size);
+        return;
+      }
+      out += "* ";
+      append_number(out, seq);
+      out += " FETCH (";
+      in_message_ = true;
+      att_index_ = 0;
+      bool seen_now = std::binary_search(seen_changed_.begin(), seen_changed_.end(), uid);
+      if (seen_now && !has_flags_) {
+        out += "FLAGS ";
+        append_flag_list(out, info->flags, info->keywords, mb.keywords(),
+                         s_.view().is_recent(uid));
+        if (!atts_.empty()) out += ' ';
+      }
+    }
+    while (att_index_ < atts_.size()) {
+      if (att_index_ > 0) out += ' ';
+      if (!emit(atts_[att_index_], uid, *info, seq)) return;
+      ++att_index_;
+    }
+    out += ")\r\n";
+    end_message();
+    if (out.size() >= kBatch) s_.send_out();
+  }
+  if (missing_) {
+    s_.finish("NO", "[EXPUNGEISSUED] Some of the requested messages no longer exist");
+  } else {
+    s_.finish("OK", "Fetch completed");
+  }
+}
+
+}  // namespace
+
+void fetch(ImapSession& s, Command& c) {
+  auto& args = c.get<FetchArgs>();
+  for (const auto& a : args.atts) {
+    if (a.item == FetchItem::binary || a.item == FetchItem::binary_size) {
+      s.finish("BAD", "BINARY is not supported");
+      return;
+    }
+  }
+  bool bad = false;
+  auto uids = resolve_set(s, args.set, c.uid, &bad);
+  if (bad) {
+    s.finish("BAD", "Invalid message sequence number");
+    return;
+  }
+  auto* job = static_cast<FetchJob*>(
+      s.start_job(std::make_unique<FetchJob>(s, std::move(uids), std::move(args.atts), c.uid)));
+  job->start();
+}
+
+}  // namespace mb::imap::cmd

@@ -1,0 +1,291 @@
+// File: protocols/imap/commands/search.cpp
+//
+// SEARCH and UID SEARCH (RFC 3501 §6.4.4): every search key, CHARSET UTF-8 / US-ASCII (others
+// NO [BADCHARSET], §7.1), header keys on RFC 2047-decoded values, BODY/TEXT on transfer- and
+// charset-decoded text parts. Keys on flags, sizes, dates and sets are answered from memory;
+// only keys that need message content read it, one message at a time (asynchronously), using
+// the cached MIME structure where it is enough (headers only).
+#include <algorithm>
+
+#include "protocols/imap/response.hpp"
+#include "protocols/imap/session_impl.hpp"
+#include "protocols/mime/decode.hpp"
+#include "protocols/mime/message_structure.hpp"
+
+namespace mb::imap::cmd {
+
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+enum Need : std::uint8_t { kNeedNothing = 0, kNeedHeader = 1, kNeedBody = 2 };
+
+std::uint8_t needs(const SearchKey& k) {
+  std::uint8_t n = kNeedNothing;
+  switch (k.op) {
+    case SearchOp::bcc: case SearchOp::cc: case SearchOp::from: case SearchOp::subject:
+    case SearchOp::to: case SearchOp::header: case SearchOp::sentbefore:
+    case SearchOp::senton: case SearchOp::sentsince:
+      n = kNeedHeader;
+      break;
+    case SearchOp::body: case SearchOp::text:
+      n = kNeedHeader | kNeedBody;
+      break;
+    default:
+      break;
+  }
+  for (const auto& c : k.children) n |= needs(c);
+  return n;
+}
+
+bool iequal(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return (x | 0x20) == (y | 0x20);
+         });
+}
+
+std::int64_t days_of(int y, int m, int d) {
+  Date date;
+  date.year = y;
+  date.month = m;
+  date.day = d;
+  return date.to_days();
+}
+
+// Floor division for dates before 1970.
+std::int64_t epoch_days(std::int64_t t) { return t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay); }
+
+struct MessageContext {
+  store::Uid uid = 0;
+  std::uint32_t seq = 0;
+  const store::MessageInfo* info = nullptr;
+  std::string_view header;  // root header block, when loaded
+  std::string_view text;    // whole message, when loaded
+  const mime::MessageStructure* structure = nullptr;
+};
+
+class SearchJob final : public Job {
+ public:
+  SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd)
+      : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd) {
+    need_ = needs(key_);
+    auto uids = s.view().uids();
+    uids_.assign(uids.begin(), uids.end());
+  }
+
+  void resume() override { run(); }
+  void run();
+
+ private:
+  bool eval(const SearchKey& k, const MessageContext& m);
+  bool match_text(const MessageContext& m, std::string_view needle, bool header, bool body);
+  void load(store::Uid uid, std::uint64_t offset, std::uint64_t size);
+
+  ImapSession& s_;
+  SearchKey key_;
+  bool uid_cmd_;
+  std::uint8_t need_ = 0;
+  std::vector<store::Uid> uids_;
+  std::size_t index_ = 0;
+  std::string hits_;
+  // Loaded content of the current message.
+  std::string data_;
+  bool loaded_ = false;
+  std::optional<mime::MessageStructure> structure_;
+};
+
+void SearchJob::load(store::Uid uid, std::uint64_t offset, std::uint64_t size) {
+  s_.begin_async();
+  s_.mailbox().read(uid, offset, static_cast<std::size_t>(size),
+                    s_.guarded([this](store::StoreResult<std::string> r) {
+                      data_ = r ? std::move(*r) : std::string();
+                      loaded_ = true;
+                      run();
+                    }));
+}
+
+bool SearchJob::match_text(const MessageContext& m, std::string_view needle, bool header,
+                           bool body) {
+  if (header && mime::contains_icase(mime::decode_header_value(m.header), needle)) return true;
+  if (!body || m.structure == nullptr) return false;
+  // Every leaf part's body, decoded (RFC 3501 §6.4.4 BODY: "in the body of the message").
+  std::vector<const mime::BodyPart*> stack{&m.structure->root};
+  while (!stack.empty()) {
+    const mime::BodyPart* p = stack.back();
+    stack.pop_back();
+    if (!p->children.empty()) {
+      for (const auto& c : p->children) stack.push_back(&c);
+      if (p->is_message() && header) continue;
+      continue;
+    }
+    if (p->body.end() > m.text.size()) continue;
+    std::string_view raw = m.text.substr(static_cast<std::size_t>(p->body.offset),
+                                         static_cast<std::size_t>(p->body.size));
+    if (mime::contains_icase(mime::decode_body_text(raw, *p), needle)) return true;
+  }
+  return false;
+}
+
+bool SearchJob::eval(const SearchKey& k, const MessageContext& m) {
+  const store::MessageInfo& info = *m.info;
+  switch (k.op) {
+    case SearchOp::all_of:
+      for (const auto& c : k.children) {
+        if (!eval(c, m)) return false;
+      }
+      return true;
+    case SearchOp::or_:
+      return k.children.size() == 2 && (eval(k.children[0], m) || eval(k.children[1], m));
+    case SearchOp::not_:
+      return k.children.size() == 1 && !eval(k.children[0], m);
+    case SearchOp::seqset:
+      return k.set.contains(m.seq, s_.view().exists());
+    case SearchOp::uid:
+      return k.set.contains(m.uid, s_.view().max_uid());
+    case SearchOp::all: return true;
+    case SearchOp::answered: return (info.flags & store::kAnswered) != 0;
+    case SearchOp::deleted: return (info.flags & store::kDeleted) != 0;
+    case SearchOp::draft: return (info.flags & store::kDraft) != 0;
+    case SearchOp::flagged: return (info.flags & store::kFlagged) != 0;
+    case SearchOp::seen: return (info.flags & store::kSeen) != 0;
+    case SearchOp::unanswered: return (info.flags & store::kAnswered) == 0;
+    case SearchOp::undeleted: return (info.flags & store::kDeleted) == 0;
+    case SearchOp::undraft: return (info.flags & store::kDraft) == 0;
+    case SearchOp::unflagged: return (info.flags & store::kFlagged) == 0;
+    case SearchOp::unseen: return (info.flags & store::kSeen) == 0;
+    case SearchOp::recent: return s_.view().is_recent(m.uid);
+    case SearchOp::new_:
+      return s_.view().is_recent(m.uid) && (info.flags & store::kSeen) == 0;
+    case SearchOp::old: return !s_.view().is_recent(m.uid);
+    case SearchOp::keyword:
+    case SearchOp::unkeyword: {
+      bool set = false;
+      const auto& table = s_.mailbox().keywords();
+      for (std::size_t i = 0; i < table.size() && i < 32; ++i) {
+        if (iequal(table[i], k.text)) set = (info.keywords & (1u << i)) != 0;
+      }
+      return k.op == SearchOp::keyword ? set : !set;
+    }
+    case SearchOp::bcc: case SearchOp::cc: case SearchOp::from: case SearchOp::to: {
+      std::string_view name = k.op == SearchOp::bcc  ? "Bcc"
+                              : k.op == SearchOp::cc ? "Cc"
+                              : k.op == SearchOp::from ? "From"
+                                                       : "To";
+      for (auto raw : mime::find_header(m.header, name)) {
+        if (mime::contains_icase(mime::addresses_for_search(raw), k.text)) return true;
+      }
+      return false;
+    }
+    case SearchOp::subject:
+    case SearchOp::header: {
+      std::string_view name = k.op == SearchOp::subject ? std::string_view("Subject")
+                                                          : std::string_view(k.header_name);
+      for (auto raw : mime::find_header(m.header, name)) {
+        if (mime::contains_icase(mime::decode_header_value(raw), k.text)) return true;
+      }
+      return false;
+    }
+    case SearchOp::body:
+      return match_text(m, k.text, false, true);
+    case SearchOp::text:
+      return match_text(m, k.text, true, true);
+    case SearchOp::before:
+      return epoch_days(info.internal_date) < k.date.to_days();
+    case SearchOp::on:
+      return epoch_days(info.internal_date) == k.date.to_days();
+    case SearchOp::since:
+      return epoch_days(info.internal_date) >= k.date.to_days();
+    case SearchOp::sentbefore:
+    case SearchOp::senton:
+    case SearchOp::sentsince: {
+      auto raw = mime::find_header(m.header, "Date");
+      if (raw.empty()) return false;
+      auto d = mime::parse_date(raw.front());
+      if (!d) return false;
+      // RFC 3501 §6.4.4: compare the date as written, disregarding time and timezone.
+      std::int64_t sent = days_of(d->year, d->month, d->day);
+      std::int64_t want = k.date.to_days();
+      if (k.op == SearchOp::sentbefore) return sent < want;
+      if (k.op == SearchOp::senton) return sent == want;
+      return sent >= want;
+    }
+    case SearchOp::larger: return info.size > k.number;
+    case SearchOp::smaller: return info.size < k.number;
+  }
+  return false;
+}
+
+void SearchJob::run() {
+  store::Mailbox& mb = s_.mailbox();
+  while (index_ < uids_.size()) {
+    store::Uid uid = uids_[index_];
+    const store::MessageInfo* info = mb.find(uid);
+    if (info == nullptr) {
+      ++index_;
+      continue;
+    }
+    MessageContext m;
+    m.uid = uid;
+    m.seq = s_.view().seq_of(uid);
+    m.info = info;
+    if (need_ != kNeedNothing) {
+      if (!structure_) {
+        if (auto cached = mb.cache_get(uid, store::CacheField::mime_structure)) {
+          structure_ = mime::deserialize(*cached);
+        }
+      }
+      if (!loaded_) {
+        // Headers only and the structure is known: read just the header block.
+        if ((need_ & kNeedBody) == 0 && structure_) {
+          load(uid, structure_->root.header.offset, structure_->root.header.size);
+        } else {
+          load(uid, 0, info->size);
+        }
+        return;
+      }
+      bool whole = (need_ & kNeedBody) != 0 || !structure_;
+      if (!structure_ && whole) {
+        structure_ = mime::parse_message(data_);
+        mb.cache_put(uid, store::CacheField::mime_structure, mime::serialize(*structure_));
+      }
+      if (whole) {
+        m.text = data_;
+        const auto& h = structure_->root.header;
+        if (h.end() <= data_.size()) {
+          m.header = std::string_view(data_).substr(static_cast<std::size_t>(h.offset),
+                                                    static_cast<std::size_t>(h.size));
+        }
+      } else {
+        m.header = data_;
+      }
+      m.structure = &*structure_;
+    }
+    if (eval(key_, m)) {
+      hits_ += ' ';
+      append_number(hits_, uid_cmd_ ? uid : m.seq);
+    }
+    loaded_ = false;
+    structure_.reset();
+    data_.clear();
+    ++index_;
+  }
+  s_.out() += "* SEARCH";
+  s_.out() += hits_;
+  s_.out() += "\r\n";
+  s_.finish("OK", "Search completed");
+}
+
+}  // namespace
+
+void search(ImapSession& s, Command& c) {
+  auto& args = c.get<SearchArgs>();
+  if (args.charset && *args.charset != "UTF-8" && *args.charset != "US-ASCII") {
+    s.finish("NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+    return;
+  }
+  auto* job = static_cast<SearchJob*>(
+      s.start_job(std::make_unique<SearchJob>(s, std::move(args), c.uid)));
+  job->run();
+}
+
+}  // namespace mb::imap::cmd

@@ -1,0 +1,72 @@
+// File: protocols/imap/selected_view.hpp
+//
+// One session's view of its selected mailbox: the UID behind each message sequence number as
+// this client knows it, which messages are \Recent for this session, and the changes made by
+// others that the client has not been told about yet.
+//
+// The shared store::Mailbox is always current; the view lags behind it on purpose. RFC 3501
+// §7.4.1 forbids EXPUNGE responses while FETCH, STORE or SEARCH run (sequence numbers would
+// shift under the client), and §5.2 says new messages and flag changes are announced at the
+// end of a command. So changes are recorded by note_changes() (called from the session's
+// MailboxObserver callback) and turned into untagged EXISTS / RECENT / EXPUNGE / FETCH
+// responses by flush() at the points the session allows.
+//
+// Memory: 4 octets per message plus the pending lists, which are empty while idle.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gateway/store/store.hpp"
+
+namespace mb::imap {
+
+class SelectedView {
+ public:
+  // Takes the mailbox's current messages as the initial view and claims \Recent.
+  void reset(store::Mailbox& mailbox);
+  void clear();
+
+  std::uint32_t exists() const { return static_cast<std::uint32_t>(uids_.size()); }
+  // 1-based sequence number -> UID; seq must be in 1..exists().
+  store::Uid uid_at(std::uint32_t seq) const { return uids_[seq - 1]; }
+  // UID -> 1-based sequence number, 0 if not in the view.
+  std::uint32_t seq_of(store::Uid uid) const;
+  std::span<const store::Uid> uids() const { return uids_; }
+  // Highest UID in the view, 0 when empty.
+  store::Uid max_uid() const { return uids_.empty() ? 0 : uids_.back(); }
+
+  bool is_recent(store::Uid uid) const;
+  std::uint32_t recent_count() const;
+
+  // Record changes reported by the mailbox (from MailboxObserver::on_mailbox_changed).
+  void note_changes(std::span<const store::Change> changes);
+  // True when flush() would send something (or new messages exist in the mailbox).
+  bool has_pending(const store::Mailbox& mailbox) const;
+
+  // Append untagged responses for everything pending to `out`: EXPUNGE (only when
+  // `allow_expunge`), then EXISTS/RECENT for new messages, then FETCH (FLAGS) for flag changes
+  // of messages still present. A new keyword in the mailbox also sends FLAGS and
+  // PERMANENTFLAGS (§7.2.6). `with_uid` adds UID to unsolicited FETCH responses.
+  void flush(std::string& out, store::Mailbox& mailbox, bool allow_expunge);
+
+  // This session's own EXPUNGE (or MOVE) removed `removed`: send "* n EXPUNGE" for each in
+  // ascending UID order and drop them from the view.
+  void expunge_now(std::string& out, std::vector<store::Uid> removed);
+
+  // This session changed flags itself; nothing pending for these UIDs any more.
+  void forget_flag_changes(std::span<const store::Uid> uids);
+
+ private:
+  void send_expunges(std::string& out, std::vector<store::Uid>& uids);
+
+  std::vector<store::Uid> uids_;             // ascending
+  std::vector<store::Uid> recent_;           // ascending, subset of uids_
+  std::vector<store::Uid> pending_expunge_;  // reported by others, not yet sent
+  std::vector<store::Uid> pending_flags_;    // reported by others, not yet sent
+  std::size_t keyword_count_ = 0;            // size of keywords() when FLAGS was last sent
+};
+
+}  // namespace mb::imap

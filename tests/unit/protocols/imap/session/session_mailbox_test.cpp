@@ -1,0 +1,182 @@
+// File: tests/unit/protocols/imap/session/session_mailbox_test.cpp
+//
+// Authenticated state: SELECT/EXAMINE, CREATE/DELETE/RENAME, SUBSCRIBE/LSUB, LIST with
+// wildcards and attributes, STATUS, APPEND (APPENDUID, TRYCREATE), bad mailbox names.
+#include "tests/unit/protocols/imap/session/session_fixture.hpp"
+
+namespace mb::imap::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr std::string_view kMessage =
+    "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: Hello\r\n"
+    "Date: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <1@example.com>\r\n\r\nHello world\r\n";
+
+std::string append_cmd(std::string_view tag, std::string_view mailbox, std::string_view msg,
+                       std::string_view flags = "") {
+  std::string s(tag);
+  s += " APPEND ";
+  s += mailbox;
+  if (!flags.empty()) {
+    s += " (";
+    s += flags;
+    s += ")";
+  }
+  s += " {" + std::to_string(msg.size()) + "+}\r\n";
+  s += msg;
+  s += "\r\n";
+  return s;
+}
+
+TEST_F(ImapSessionTest, SelectEmptyInboxReportsEverything) {
+  Client& c = connect();
+  c.login();
+  std::string r = c.cmd("a SELECT INBOX");
+  EXPECT_THAT(r, HasSubstr("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"));
+  EXPECT_THAT(r, HasSubstr("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)]"));
+  EXPECT_THAT(r, HasSubstr("* 0 EXISTS"));
+  EXPECT_THAT(r, HasSubstr("* 0 RECENT"));
+  EXPECT_THAT(r, HasSubstr("* OK [UIDVALIDITY "));
+  EXPECT_THAT(r, HasSubstr("* OK [UIDNEXT 1]"));
+  EXPECT_THAT(r, HasSubstr("a OK [READ-WRITE]"));
+}
+
+TEST_F(ImapSessionTest, SelectSeesDeliveredMailAsRecentAndUnseen) {
+  deliver("alice", kMessage);
+  deliver("alice", kMessage);
+  Client& c = connect();
+  c.login();
+  std::string r = c.cmd("a SELECT inbox");
+  EXPECT_THAT(r, HasSubstr("* 2 EXISTS"));
+  EXPECT_THAT(r, HasSubstr("* 2 RECENT"));
+  EXPECT_THAT(r, HasSubstr("* OK [UNSEEN 1]"));
+  EXPECT_THAT(r, HasSubstr("* OK [UIDNEXT 3]"));
+  // A second session does not get \Recent for the same messages (RFC 3501 §2.3.2).
+  Client& d = connect();
+  d.login();
+  r = d.cmd("b EXAMINE INBOX");
+  EXPECT_THAT(r, HasSubstr("* 2 EXISTS"));
+  EXPECT_THAT(r, HasSubstr("* 0 RECENT"));
+  EXPECT_THAT(r, HasSubstr("* OK [PERMANENTFLAGS ()]"));
+  EXPECT_THAT(r, HasSubstr("b OK [READ-ONLY]"));
+}
+
+TEST_F(ImapSessionTest, SelectMissingMailboxFailsAndLeavesSelectedState) {
+  Client& c = connect();
+  c.login();
+  c.cmd("a SELECT INBOX");
+  std::string r = c.cmd("b SELECT nosuch");
+  EXPECT_THAT(r, HasSubstr("b NO [NONEXISTENT]"));
+  EXPECT_THAT(c.cmd("c FETCH 1 FLAGS"), HasSubstr("c BAD"));
+}
+
+TEST_F(ImapSessionTest, CreateListDeleteRename) {
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("a CREATE Work/Projects"), HasSubstr("a OK"));
+  EXPECT_THAT(c.cmd("b CREATE Work/Projects"), HasSubstr("b NO [ALREADYEXISTS]"));
+  EXPECT_THAT(c.cmd("c CREATE Sent"), HasSubstr("c OK"));
+  std::string r = c.cmd("d LIST \"\" *");
+  EXPECT_THAT(r, HasSubstr("* LIST (\\HasNoChildren) \"/\" INBOX"));
+  EXPECT_THAT(r, HasSubstr("* LIST (\\HasChildren) \"/\" Work"));
+  EXPECT_THAT(r, HasSubstr("* LIST (\\HasNoChildren) \"/\" Work/Projects"));
+  EXPECT_THAT(r, HasSubstr("\\Sent) \"/\" Sent"));
+  r = c.cmd("e LIST \"\" %");
+  EXPECT_THAT(r, HasSubstr("Work\r\n"));
+  EXPECT_THAT(r, Not(HasSubstr("Work/Projects")));
+  r = c.cmd("f LIST Work/ %");
+  EXPECT_THAT(r, HasSubstr("Work/Projects"));
+  r = c.cmd("g LIST \"\" \"\"");
+  EXPECT_THAT(r, HasSubstr("* LIST (\\Noselect) \"/\" \"\""));
+  EXPECT_THAT(c.cmd("h RENAME Work/Projects Work/Done"), HasSubstr("h OK"));
+  r = c.cmd("i LIST \"\" Work/*");
+  EXPECT_THAT(r, HasSubstr("Work/Done"));
+  EXPECT_THAT(r, Not(HasSubstr("Work/Projects")));
+  EXPECT_THAT(c.cmd("j DELETE Work/Done"), HasSubstr("j OK"));
+  EXPECT_THAT(c.cmd("k DELETE Work/Done"), HasSubstr("k NO [NONEXISTENT]"));
+  EXPECT_THAT(c.cmd("l DELETE INBOX"), HasSubstr("l NO"));
+}
+
+TEST_F(ImapSessionTest, NonAsciiMailboxNamesRoundTripInModifiedUtf7) {
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("a CREATE \"Entw&APw-rfe\""), HasSubstr("a OK"));
+  EXPECT_THAT(c.cmd("b LIST \"\" Entw*"), HasSubstr("Entw&APw-rfe"));
+  EXPECT_THAT(c.cmd("c SELECT \"Entw&APw-rfe\""), HasSubstr("c OK"));
+  EXPECT_THAT(c.cmd("d CREATE \"bad&Jjo\""), HasSubstr("d BAD"));
+  EXPECT_THAT(c.cmd("e CREATE \"caf\xc3\xa9\""), HasSubstr("e BAD"));
+}
+
+TEST_F(ImapSessionTest, MailboxNamesThatEscapeTheRootAreRefused) {
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("a CREATE ../../etc"), HasSubstr("a NO"));
+  EXPECT_THAT(c.cmd("b SELECT ../alice"), HasSubstr("b NO"));
+  EXPECT_THAT(c.cmd("c CREATE a/../../b"), HasSubstr("c NO"));
+  EXPECT_THAT(c.cmd("d NOOP"), HasSubstr("d OK"));
+}
+
+TEST_F(ImapSessionTest, SubscribeAndLsub) {
+  Client& c = connect();
+  c.login();
+  c.cmd("a CREATE Lists");
+  EXPECT_THAT(c.cmd("b SUBSCRIBE Lists"), HasSubstr("b OK"));
+  std::string r = c.cmd("c LSUB \"\" *");
+  EXPECT_THAT(r, HasSubstr("* LSUB () \"/\" Lists"));
+  EXPECT_THAT(c.cmd("d UNSUBSCRIBE Lists"), HasSubstr("d OK"));
+  r = c.cmd("e LSUB \"\" *");
+  EXPECT_THAT(r, Not(HasSubstr("Lists")));
+}
+
+TEST_F(ImapSessionTest, StatusCountsMessages) {
+  deliver("alice", kMessage);
+  Client& c = connect();
+  c.login();
+  std::string r = c.cmd("a STATUS INBOX (MESSAGES UNSEEN UIDNEXT UIDVALIDITY RECENT)");
+  EXPECT_THAT(r, HasSubstr("* STATUS INBOX (MESSAGES 1 UNSEEN 1 UIDNEXT 2 UIDVALIDITY "));
+  EXPECT_THAT(r, HasSubstr("a OK"));
+  EXPECT_THAT(c.cmd("b STATUS nosuch (MESSAGES)"), HasSubstr("b NO [NONEXISTENT]"));
+}
+
+TEST_F(ImapSessionTest, AppendReportsAppendUidAndTryCreate) {
+  Client& c = connect();
+  c.login();
+  std::string r = c.raw(append_cmd("a", "INBOX", kMessage, "\\Seen $Work"), "a");
+  EXPECT_THAT(r, HasSubstr("a OK [APPENDUID "));
+  EXPECT_THAT(r, HasSubstr(" 1] Append completed"));
+  r = c.raw(append_cmd("b", "Nosuch", kMessage), "b");
+  EXPECT_THAT(r, HasSubstr("b NO [TRYCREATE]"));
+  // Synchronizing literal with continuation.
+  r = c.feed("c APPEND INBOX {" + std::to_string(kMessage.size()) + "}\r\n", "+ ");
+  EXPECT_THAT(r, HasSubstr("+ "));
+  r = c.feed(std::string(kMessage) + "\r\n", "c OK");
+  EXPECT_THAT(r, HasSubstr(" 2] Append completed"));
+  r = c.cmd("d SELECT INBOX");
+  EXPECT_THAT(r, HasSubstr("* 2 EXISTS"));
+  EXPECT_THAT(r, HasSubstr("$Work"));
+}
+
+TEST_F(ImapSessionTest, AppendToSelectedMailboxAnnouncesExists) {
+  Client& c = connect();
+  c.login();
+  c.cmd("a SELECT INBOX");
+  std::string r = c.raw(append_cmd("b", "INBOX", kMessage), "b");
+  EXPECT_THAT(r, HasSubstr("* 1 EXISTS"));
+}
+
+TEST_F(ImapSessionTest, DotSeparatorPresentation) {
+  Settings s;
+  s.separator = '.';
+  Client& c = connect(s);
+  c.login();
+  EXPECT_THAT(c.cmd("a CREATE Work.Projects"), HasSubstr("a OK"));
+  std::string r = c.cmd("b LIST \"\" *");
+  EXPECT_THAT(r, HasSubstr("\".\" Work.Projects"));
+  EXPECT_THAT(c.cmd("c NAMESPACE"), HasSubstr("((\"\" \".\"))"));
+  EXPECT_THAT(c.cmd("d CREATE a/b"), HasSubstr("d NO"));
+}
+
+}  // namespace
+}  // namespace mb::imap::test

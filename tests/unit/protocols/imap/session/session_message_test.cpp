@@ -1,0 +1,236 @@
+// File: tests/unit/protocols/imap/session/session_message_test.cpp
+//
+// Selected state: FETCH (every item, sections, partials, \Seen side effect, cache use),
+// STORE, SEARCH, COPY, MOVE, EXPUNGE, UID EXPUNGE, CLOSE, UNSELECT, back-pressure.
+#include "tests/unit/protocols/imap/session/session_fixture.hpp"
+
+namespace mb::imap::test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr std::string_view kPlain =
+    "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: Hello\r\n"
+    "Date: Mon, 7 Feb 1994 21:52:25 -0800\r\nMessage-ID: <1@example.com>\r\n\r\nHello world\r\n";
+
+constexpr std::string_view kMultipart =
+    "From: Carol <carol@example.net>\r\nTo: alice@example.com\r\n"
+    "Subject: =?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\nDate: Tue, 1 Mar 2022 10:00:00 +0000\r\n"
+    "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\n"
+    "preamble\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfirst part banana\r\n"
+    "--XX\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    "c2Vjb25kIHBhcnQgY2hlcnJ5\r\n--XX--\r\n";
+
+class MessageTest : public ImapSessionTest {
+ protected:
+  void SetUp() override {
+    ImapSessionTest::SetUp();
+    deliver("alice", kPlain);
+    deliver("alice", kMultipart);
+    deliver("alice", kPlain);
+  }
+  Client& selected() {
+    Client& c = connect();
+    c.login();
+    std::string r = c.cmd("S SELECT INBOX");
+    EXPECT_THAT(r, HasSubstr("* 3 EXISTS"));
+    return c;
+  }
+};
+
+TEST_F(MessageTest, FetchMetadataItems) {
+  Client& c = selected();
+  std::string r = c.cmd("a FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (UID 1 FLAGS (\\Recent) RFC822.SIZE " +
+                           std::to_string(kPlain.size()) + " INTERNALDATE \""));
+  EXPECT_THAT(r, HasSubstr("* 3 FETCH (UID 3 "));
+  EXPECT_THAT(r, HasSubstr("a OK"));
+  r = c.cmd("b UID FETCH 2 FLAGS");
+  EXPECT_THAT(r, HasSubstr("* 2 FETCH (UID 2 FLAGS (\\Recent))"));
+  r = c.cmd("c FETCH 4 FLAGS");
+  EXPECT_THAT(r, HasSubstr("c BAD"));
+  r = c.cmd("d UID FETCH 9:20 FLAGS");
+  EXPECT_THAT(r, HasSubstr("d OK"));
+  EXPECT_THAT(r, Not(HasSubstr("FETCH (")));
+}
+
+TEST_F(MessageTest, FetchEnvelopeAndBodystructure) {
+  Client& c = selected();
+  std::string r = c.cmd("a FETCH 1 (ENVELOPE)");
+  EXPECT_THAT(r, HasSubstr("ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello\" "
+                           "((\"Alice\" NIL \"alice\" \"example.com\"))"));
+  std::string first = c.cmd("b FETCH 2 (BODYSTRUCTURE)");
+  EXPECT_THAT(first, HasSubstr("BODYSTRUCTURE ((\"text\" \"plain\""));
+  EXPECT_THAT(first, HasSubstr("\"mixed\""));
+  r = c.cmd("c FETCH 2 BODY");
+  EXPECT_THAT(r, HasSubstr("BODY ((\"text\" \"plain\""));
+  // A second fetch is served from the structure cache: same answer.
+  std::string again = c.cmd("d FETCH 2 (BODYSTRUCTURE)");
+  EXPECT_EQ(again.substr(0, again.find("d OK")), first.substr(0, first.find("b OK")));
+}
+
+TEST_F(MessageTest, FetchBodySectionsAndPartials) {
+  Client& c = selected();
+  std::string r = c.cmd("a FETCH 1 BODY.PEEK[]");
+  EXPECT_THAT(r, HasSubstr("BODY[] {" + std::to_string(kPlain.size()) + "}\r\n" +
+                           std::string(kPlain) + ")"));
+  r = c.cmd("b FETCH 1 BODY.PEEK[TEXT]");
+  EXPECT_THAT(r, HasSubstr("BODY[TEXT] {13}\r\nHello world\r\n)"));
+  r = c.cmd("c FETCH 1 BODY.PEEK[HEADER.FIELDS (SUBJECT)]");
+  EXPECT_THAT(r, HasSubstr("BODY[HEADER.FIELDS (SUBJECT)] {18}\r\nSubject: Hello\r\n\r\n)"));
+  r = c.cmd("d FETCH 1 BODY.PEEK[]<0.4>");
+  EXPECT_THAT(r, HasSubstr("BODY[]<0> {4}\r\nFrom)"));
+  r = c.cmd("e FETCH 2 BODY.PEEK[1]");
+  EXPECT_THAT(r, HasSubstr("BODY[1] {17}\r\nfirst part banana)"));
+  r = c.cmd("f FETCH 2 BODY.PEEK[2.MIME]");
+  EXPECT_THAT(r, HasSubstr("BODY[2.MIME] {"));
+  r = c.cmd("g FETCH 2 BODY.PEEK[7]");
+  EXPECT_THAT(r, HasSubstr("BODY[7] \"\""));
+  r = c.cmd("h FETCH 1 (RFC822.HEADER)");
+  EXPECT_THAT(r, HasSubstr("RFC822.HEADER {"));
+  EXPECT_THAT(r, Not(HasSubstr("\\Seen")));
+}
+
+TEST_F(MessageTest, NonPeekFetchSetsSeenAndReportsFlags) {
+  Client& c = selected();
+  std::string r = c.cmd("a FETCH 1 BODY[TEXT]");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (FLAGS (\\Seen \\Recent) BODY[TEXT] {13}"));
+  r = c.cmd("b FETCH 1 FLAGS");
+  EXPECT_THAT(r, HasSubstr("FLAGS (\\Seen \\Recent)"));
+  r = c.cmd("c FETCH 3 RFC822");
+  EXPECT_THAT(r, HasSubstr("\\Seen"));
+  EXPECT_THAT(r, HasSubstr("RFC822 {"));
+  // EXAMINE never sets \Seen.
+  Client& d = connect();
+  d.login();
+  d.cmd("x EXAMINE INBOX");
+  r = d.cmd("y FETCH 2 BODY[]");
+  EXPECT_THAT(r, Not(HasSubstr("\\Seen")));
+}
+
+TEST_F(MessageTest, StoreFlagsAllModes) {
+  Client& c = selected();
+  std::string r = c.cmd("a STORE 1 +FLAGS (\\Flagged $Important)");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (FLAGS (\\Flagged \\Recent $Important))"));
+  EXPECT_THAT(r, HasSubstr("* FLAGS ("));  // new keyword announced
+  EXPECT_THAT(r, HasSubstr("a OK"));
+  r = c.cmd("b STORE 1:2 FLAGS (\\Seen)");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (FLAGS (\\Seen \\Recent))"));
+  EXPECT_THAT(r, HasSubstr("* 2 FETCH (FLAGS (\\Seen \\Recent))"));
+  r = c.cmd("c STORE 2 -FLAGS.SILENT (\\Seen)");
+  EXPECT_THAT(r, Not(HasSubstr("FETCH")));
+  r = c.cmd("d UID STORE 3 +FLAGS (\\Answered)");
+  EXPECT_THAT(r, HasSubstr("* 3 FETCH (FLAGS (\\Answered \\Recent) UID 3)"));
+  r = c.cmd("e STORE 1 +FLAGS (\\Bogus)");
+  EXPECT_THAT(r, HasSubstr("e BAD"));
+  r = c.cmd("f FETCH 1:3 FLAGS");
+  EXPECT_THAT(r, HasSubstr("* 2 FETCH (FLAGS (\\Recent))"));
+}
+
+TEST_F(MessageTest, SearchKeys) {
+  Client& c = selected();
+  c.cmd("a STORE 2 +FLAGS (\\Flagged)");
+  EXPECT_THAT(c.cmd("b SEARCH ALL"), HasSubstr("* SEARCH 1 2 3\r\n"));
+  EXPECT_THAT(c.cmd("c SEARCH FLAGGED"), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("d SEARCH NOT FLAGGED"), HasSubstr("* SEARCH 1 3\r\n"));
+  EXPECT_THAT(c.cmd("e SEARCH OR 1 3"), HasSubstr("* SEARCH 1 3\r\n"));
+  EXPECT_THAT(c.cmd("f UID SEARCH 2:*"), HasSubstr("* SEARCH 2 3\r\n"));
+  EXPECT_THAT(c.cmd("g SEARCH SUBJECT hello"), HasSubstr("* SEARCH 1 3\r\n"));
+  EXPECT_THAT(c.cmd("h SEARCH CHARSET UTF-8 SUBJECT \"gr\xc3\xbc\""), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("i SEARCH FROM carol"), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("j SEARCH BODY cherry"), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("k SEARCH TEXT banana"), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("l SEARCH HEADER Message-ID <1@example.com>"), HasSubstr("* SEARCH 1 3\r\n"));
+  EXPECT_THAT(c.cmd("m SEARCH SENTBEFORE 1-Jan-2000"), HasSubstr("* SEARCH 1 3\r\n"));
+  EXPECT_THAT(c.cmd("n SEARCH SENTSINCE 1-Jan-2000"), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("o SEARCH LARGER 250"), HasSubstr("* SEARCH 2\r\n"));
+  EXPECT_THAT(c.cmd("p SEARCH RECENT UNSEEN"), HasSubstr("* SEARCH 1 2 3\r\n"));
+  EXPECT_THAT(c.cmd("q SEARCH SINCE 1-Jan-2000"), HasSubstr("* SEARCH 1 2 3\r\n"));
+  EXPECT_THAT(c.cmd("r SEARCH CHARSET KOI8-R ALL"), HasSubstr("r NO [BADCHARSET"));
+  EXPECT_THAT(c.cmd("s SEARCH NOSUCHKEY"), HasSubstr("s BAD"));
+}
+
+TEST_F(MessageTest, CopyAndMoveReportCopyUid) {
+  Client& c = selected();
+  c.cmd("a CREATE Archive");
+  std::string r = c.cmd("b COPY 1:2 Archive");
+  EXPECT_THAT(r, HasSubstr("b OK [COPYUID "));
+  EXPECT_THAT(r, HasSubstr(" 1:2 1:2] Copy completed"));
+  EXPECT_THAT(c.cmd("c COPY 1 Nosuch"), HasSubstr("c NO [TRYCREATE]"));
+  r = c.cmd("d MOVE 2 Archive");
+  EXPECT_THAT(r, HasSubstr("* OK [COPYUID "));
+  EXPECT_THAT(r, HasSubstr(" 2 3] Moved"));
+  EXPECT_THAT(r, HasSubstr("* 2 EXPUNGE"));
+  EXPECT_THAT(r, HasSubstr("d OK"));
+  r = c.cmd("e UID MOVE 3 Archive");
+  EXPECT_THAT(r, HasSubstr("* 2 EXPUNGE"));
+  r = c.cmd("f STATUS Archive (MESSAGES)");
+  EXPECT_THAT(r, HasSubstr("MESSAGES 4"));
+}
+
+TEST_F(MessageTest, ExpungeUidExpungeAndClose) {
+  Client& c = selected();
+  c.cmd("a STORE 1:3 +FLAGS.SILENT (\\Deleted)");
+  std::string r = c.cmd("b UID EXPUNGE 2");
+  EXPECT_THAT(r, HasSubstr("* 2 EXPUNGE\r\n"));
+  EXPECT_THAT(r, Not(HasSubstr("* 1 EXPUNGE")));
+  r = c.cmd("c EXPUNGE");
+  EXPECT_THAT(r, HasSubstr("* 1 EXPUNGE\r\n* 1 EXPUNGE\r\n"));
+  EXPECT_THAT(r, HasSubstr("c OK"));
+  deliver("alice", kPlain);
+  r = c.cmd("d NOOP");
+  EXPECT_THAT(r, HasSubstr("* 1 EXISTS"));
+  c.cmd("e STORE 1 +FLAGS (\\Deleted)");
+  r = c.cmd("f CLOSE");
+  EXPECT_THAT(r, Not(HasSubstr("EXPUNGE")));
+  EXPECT_THAT(r, HasSubstr("f OK"));
+  EXPECT_THAT(c.cmd("g STATUS INBOX (MESSAGES)"), HasSubstr("MESSAGES 0"));
+  EXPECT_THAT(c.cmd("h FETCH 1 FLAGS"), HasSubstr("h BAD"));
+}
+
+TEST_F(MessageTest, UnselectKeepsDeletedMessages) {
+  Client& c = selected();
+  c.cmd("a STORE 1 +FLAGS (\\Deleted)");
+  EXPECT_THAT(c.cmd("b UNSELECT"), HasSubstr("b OK"));
+  EXPECT_THAT(c.cmd("c STATUS INBOX (MESSAGES)"), HasSubstr("MESSAGES 3"));
+}
+
+TEST_F(MessageTest, ReadOnlyMailboxRefusesChanges) {
+  Client& c = connect();
+  c.login();
+  c.cmd("a EXAMINE INBOX");
+  EXPECT_THAT(c.cmd("b STORE 1 +FLAGS (\\Seen)"), HasSubstr("b NO"));
+  EXPECT_THAT(c.cmd("c EXPUNGE"), HasSubstr("c NO"));
+  EXPECT_THAT(c.cmd("d MOVE 1 INBOX"), HasSubstr("d NO"));
+}
+
+TEST_F(MessageTest, LargeFetchStopsAtHighWaterAndResumes) {
+  std::string big = "Subject: big\r\n\r\n";
+  while (big.size() < 600 * 1024) big += std::string(98, 'x') + "\r\n";
+  deliver("alice", big);
+  Client& c = connect();
+  c.login();
+  c.cmd("a SELECT INBOX");
+  c.sink->take();
+  // Pretend the peer is not reading: everything we send stays queued.
+  c.sink->queued = proto::kOutputHighWater + 1;
+  c.session->on_data("b FETCH 4 BODY.PEEK[]\r\nc NOOP\r\n");
+  settle();
+  std::size_t sent = c.sink->output.size();
+  EXPECT_LT(sent, big.size());
+  EXPECT_EQ(c.sink->output.find("b OK"), std::string::npos);
+  EXPECT_TRUE(c.sink->paused);
+  c.sink->queued = 0;
+  for (int i = 0; i < 100 && !has_tagged(c.sink->output, "c"); ++i) {
+    c.session->on_writable();
+    settle();
+  }
+  std::string r = c.sink->take();
+  EXPECT_THAT(r, HasSubstr("BODY[] {" + std::to_string(big.size()) + "}\r\n"));
+  EXPECT_THAT(r, HasSubstr(big + ")\r\nb OK"));
+  EXPECT_THAT(r, HasSubstr("c OK"));
+}
+
+}  // namespace
+}  // namespace mb::imap::test
