@@ -52,7 +52,7 @@ Result<void, std::string> Server::add_listener(const std::string& host_port,
   int len = sizeof bound;
   if (uv_tcp_getsockname(l->tcp.get(), reinterpret_cast<sockaddr*>(&bound), &len) == 0)
     l->port = address_port(bound);
-  log::info("listening on {} ({}{})", host_port, l->options.kind,
+  log::debug("listening on {} ({}{})", host_port, l->options.kind,
             l->options.implicit_tls ? ", implicit TLS" : "");
   listeners_.push_back(std::move(l));
   return {};
