@@ -10,3 +10,7 @@ include(${MB_INTEGRATION_DIR}/deploy_harness.cmake)
 
 mb_add_integration_test(NAME xproto SCRIPT xproto_test.py TIMEOUT 240
                         NEEDS openssl LABELS "clients;xproto")
+mb_add_integration_test(NAME clients_curl_imap SCRIPT clients_curl_imap_test.py TIMEOUT 240
+                        NEEDS openssl curl LABELS clients)
+mb_add_integration_test(NAME clients_mbsync SCRIPT clients_mbsync_test.py TIMEOUT 300
+                        NEEDS openssl mbsync LABELS clients)
