@@ -86,6 +86,9 @@ struct MessageStructure {
   BodyPart root;
   std::uint64_t size = 0;  // RFC822.SIZE: octets of the wire form
   bool degraded = false;   // a limit was hit; part of the message was treated as plain text
+  // IMAP renderings memoised by mb::imap::render::memoize() (empty = not memoised). They are
+  // part of the serialised form, so a cached FETCH ENVELOPE BODYSTRUCTURE is a string copy.
+  std::string envelope_imap, body_imap, bodystructure_imap;
   friend bool operator==(const MessageStructure&, const MessageStructure&) = default;
 };
 

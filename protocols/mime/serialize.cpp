@@ -13,7 +13,7 @@ namespace mb::mime {
 
 namespace {
 
-constexpr char kVersion = 1;
+constexpr char kVersion = 2;  // 2: memoised IMAP renderings added
 constexpr std::uint32_t kMaxDepth = 1000;
 constexpr std::uint64_t kMaxParts = 1000000;
 
@@ -185,6 +185,9 @@ std::string serialize(const MessageStructure& s) {
   std::string head(1, kVersion);
   w.num(s.size);
   w.num(s.degraded ? 1 : 0);
+  w.str(s.envelope_imap);
+  w.str(s.body_imap);
+  w.str(s.bodystructure_imap);
   w.part(s.root);
   return head + w.take();
 }
@@ -195,6 +198,9 @@ std::optional<MessageStructure> deserialize(std::string_view data) {
   MessageStructure s;
   s.size = r.num();
   s.degraded = r.num() != 0;
+  s.envelope_imap = r.str();
+  s.body_imap = r.str();
+  s.bodystructure_imap = r.str();
   r.part(s.root, 0);
   if (!r.ok() || !r.at_end()) return std::nullopt;
   return s;

@@ -164,7 +164,18 @@ std::string body_structure(const mime::BodyPart& part, bool extensible) {
 }
 
 std::string body_structure(const mime::MessageStructure& s, bool extensible) {
+  const std::string& memo = extensible ? s.bodystructure_imap : s.body_imap;
+  if (!memo.empty()) return memo;
   return body_structure(s.root, extensible);
+}
+
+void memoize(mime::MessageStructure& s) {
+  s.envelope_imap.clear();
+  s.body_imap.clear();
+  s.bodystructure_imap.clear();
+  s.envelope_imap = envelope(s);
+  s.body_imap = body_structure(s, false);
+  s.bodystructure_imap = body_structure(s, true);
 }
 
 }  // namespace mb::imap::render

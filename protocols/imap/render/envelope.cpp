@@ -258,6 +258,7 @@ std::string envelope(const mime::Envelope& e) {
 }
 
 std::string envelope(const mime::MessageStructure& s) {
+  if (!s.envelope_imap.empty()) return s.envelope_imap;
   return envelope(s.root.envelope ? *s.root.envelope : mime::Envelope{});
 }
 

@@ -21,11 +21,18 @@ namespace mb::imap::render {
 
 // ENVELOPE of the message (root) or of any part carrying an envelope.
 std::string envelope(const mime::Envelope& env);
+// Of the whole message; returns the memoised rendering when present (see memoize()).
 std::string envelope(const mime::MessageStructure& structure);
 
-// BODY (extensible = false) or BODYSTRUCTURE (extensible = true) of the whole message.
+// BODY (extensible = false) or BODYSTRUCTURE (extensible = true) of the whole message;
+// returns the memoised rendering when present.
 std::string body_structure(const mime::MessageStructure& structure, bool extensible);
 std::string body_structure(const mime::BodyPart& part, bool extensible);
+
+// Stores ENVELOPE, BODY and BODYSTRUCTURE in the structure (envelope_imap, body_imap,
+// bodystructure_imap) so that mime::serialize() caches them: call it once after
+// parse_message(), before putting the structure in the store's cache.
+void memoize(mime::MessageStructure& structure);
 
 // `s` as an IMAP quoted string, or a literal when it cannot be quoted.
 std::string astring_or_literal(std::string_view s);

@@ -149,3 +149,28 @@ TEST(Section, NonexistentPartsResolveToNothing) {
 
 }  // namespace
 }  // namespace mb::mime
+
+namespace mb::mime {
+namespace {
+
+TEST(Memoize, RenderingsSurviveTheCacheAndMatch) {
+  std::string m =
+      "From: A <a@b.c>\r\nSubject: s\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n"
+      "--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n";
+  MessageStructure s = parse_message(m);
+  const std::string env = imap::render::envelope(s);
+  const std::string body = imap::render::body_structure(s, false);
+  const std::string bs = imap::render::body_structure(s, true);
+  imap::render::memoize(s);
+  EXPECT_EQ(s.envelope_imap, env);
+  EXPECT_EQ(s.body_imap, body);
+  EXPECT_EQ(s.bodystructure_imap, bs);
+  auto back = deserialize(serialize(s));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(imap::render::envelope(*back), env);
+  EXPECT_EQ(imap::render::body_structure(*back, false), body);
+  EXPECT_EQ(imap::render::body_structure(*back, true), bs);
+}
+
+}  // namespace
+}  // namespace mb::mime
