@@ -14,3 +14,5 @@ mb_add_integration_test(NAME clients_curl_imap SCRIPT clients_curl_imap_test.py 
                         NEEDS openssl curl LABELS clients)
 mb_add_integration_test(NAME clients_mbsync SCRIPT clients_mbsync_test.py TIMEOUT 300
                         NEEDS openssl mbsync LABELS clients)
+mb_add_integration_test(NAME clients_offlineimap SCRIPT clients_offlineimap_test.py TIMEOUT 300
+                        NEEDS openssl offlineimap LABELS clients)
