@@ -35,10 +35,13 @@ bool BodyWriter::feed(std::string_view chunk, std::string& out) {
       return false;
     }
     const auto seg = static_cast<std::size_t>(static_cast<const char*>(hit) - p);
-    out.append(p, seg);
     const bool cr_before = seg > 0 ? p[seg - 1] == '\r' : prev_cr_;
-    if (!cr_before) out.push_back('\r');  // bare LF -> CRLF
-    out.push_back('\n');
+    if (cr_before) {
+      out.append(p, seg + 1);  // the common case: the line and its CRLF in one copy
+    } else {
+      out.append(p, seg);
+      out.append("\r\n", 2);  // bare LF -> CRLF
+    }
     line_len_ += seg;
     const std::size_t content = line_len_ - (cr_before ? 1 : 0);
     line_len_ = 0;

@@ -262,6 +262,21 @@ class Pop3Protocol(harness.TestCase):
             self.assertEqual(b"\r\n".join(lines) + b"\r\n", msg)
             pop.quit()
 
+    def test_apop(self):
+        # APOP is offered because the passwd-file has {PLAIN} users (RFC 1939 §7); it works
+        # only for those: carol's {SHA512-CRYPT} secret cannot be used for the digest.
+        with harness.Server(protocols=("pop3",)) as srv:
+            srv.deliver("alice")
+            pop = srv.pop3()
+            self.assertRegex(pop.getwelcome().decode(), r"^\+OK .*<[^<>@]+@[^<>]+>$")
+            pop.apop("alice", srv.password("alice"))
+            self.assertEqual(pop.stat()[0], 1)
+            pop.quit()
+            pop = srv.pop3()
+            with self.assertRaisesRegex(poplib.error_proto, r"\[AUTH\]"):
+                pop.apop("carol", srv.password("carol"))
+            pop.quit()
+
 
 if __name__ == "__main__":
     harness.main()
