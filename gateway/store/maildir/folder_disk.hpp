@@ -82,6 +82,14 @@ class FolderDisk {
   StoreResult<void> write_atomic(const std::string& name, const std::string& content);
   void clean_tmp();
   std::vector<std::pair<Uid, std::int64_t>> load_dates() const;
+  struct FileStamp;
+  struct DirStamps {
+    std::int64_t cur_ns = 0;
+    std::int64_t new_ns = 0;
+    bool trusted = false;
+    bool operator==(const DirStamps& o) const { return cur_ns == o.cur_ns && new_ns == o.new_ns; }
+  };
+  DirStamps dir_stamps() const;
 
   std::string dir_;
   bool fsync_ = true;
@@ -96,6 +104,14 @@ class FolderDisk {
     bool operator==(const FileStamp&) const = default;
   };
   FileStamp uidlist_stamp_{};
+  struct IndexStamps {
+    FileStamp uidlist;
+    DirStamps dirs;
+    bool operator==(const IndexStamps&) const = default;
+  };
+  IndexStamps last_index_{};
+  void write_index(const SyncOutcome& out, const FileStamp& uidlist, const DirStamps& dirs);
+  std::optional<SyncOutcome> load_index(const FileStamp& uidlist, const DirStamps& dirs);
   std::string guid_;
   FileStamp keywords_stamp_{};
   std::vector<std::string> keywords_;

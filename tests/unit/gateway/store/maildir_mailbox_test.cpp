@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 #include <utime.h>
 
+#include <ctime>
+
 #include "gateway/store/maildir/maildir_mailbox.hpp"
 #include "store_test_support.hpp"
 
@@ -342,6 +344,49 @@ TEST_F(MailboxTest, WarmOpenTakesDatesFromDatesFileNotFromFiles) {
   auto mb = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { fresh->open("INBOX", cb); });
   ASSERT_TRUE(mb);
   EXPECT_EQ((*mb)->messages()[0].internal_date, 1500000000);
+}
+
+// Sets cur/ and new/ mtimes a minute back so the snapshot counts as settled.
+void age_dirs(const std::string& root) {
+  struct utimbuf t {std::time(nullptr) - 60, std::time(nullptr) - 60};
+  ::utime((root + "/cur").c_str(), &t);
+  ::utime((root + "/new").c_str(), &t);
+}
+
+TEST_F(MailboxTest, SettledSnapshotServesWarmOpenAndChangesInvalidateIt) {
+  fs::create_directories(root() + "/cur");
+  fs::create_directories(root() + "/new");
+  write_file(root() + "/cur/1700000000.M1P1.h,S=2,W=3:2,S", "a\n");
+  write_file(root() + "/cur/1700000001.M1P1.h,S=2,W=3:2,", "b\n");
+  age_dirs(root());
+  {
+    auto mb = open("INBOX");
+    EXPECT_EQ(mb->messages().size(), 2u);
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  ASSERT_TRUE(fs::exists(root() + "/mailbridge-index"));
+  // Unchanged directories: the snapshot is used (proved by a change hidden from mtimes).
+  fs::remove(root() + "/cur/1700000001.M1P1.h,S=2,W=3:2,");
+  age_dirs(root());
+  {
+    auto user = open_user("alice");
+    auto mb = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { user->open("INBOX", cb); });
+    ASSERT_TRUE(mb);
+    EXPECT_EQ((*mb)->messages().size(), 2u);
+    EXPECT_EQ((*mb)->find(1)->flags, kSeen);
+    EXPECT_EQ((*mb)->find(2)->size, 3u);
+    // A rescan lists the directory again and sees the truth.
+    await<StoreResult<void>>(&loop_, [&](auto cb) { (*mb)->rescan(cb); });
+    EXPECT_EQ((*mb)->messages().size(), 1u);
+  }
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  // A real change moves the mtime: the snapshot is not trusted.
+  write_file(root() + "/new/1800000000.M1P1.h", "c\n");
+  auto user = open_user("alice");
+  auto mb = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { user->open("INBOX", cb); });
+  ASSERT_TRUE(mb);
+  EXPECT_EQ((*mb)->messages().size(), 2u);
+  EXPECT_EQ((*mb)->messages().back().uid, 3u);
 }
 
 TEST_F(MailboxTest, LargeMessageStreamsInChunks) {
