@@ -6,6 +6,8 @@
   Healthcheck   `mailbridge healthcheck --config` exits 0 against a running server and non-zero,
                 naming the failing listener, once it is stopped
   HarnessSmoke  the harness itself: all four listeners greet, SIGTERM exits 0, hashed user works
+  MetricsScrape `[listen] metrics` after IMAP and POP3 traffic: the transport counters moved by
+                exactly the connections made and octets sent; other paths answer 404
 """
 
 import os
@@ -103,6 +105,48 @@ class HarnessSmoke(unittest.TestCase):
             self.assertTrue(Path(srv.passwd_path).read_text().count("{SHA512-CRYPT}") == 1)
             code = srv.stop()
             self.assertEqual(code, 0)
+
+
+class MetricsScrape(unittest.TestCase):
+    def scrape(self, srv):
+        status, body = harness.metrics_scrape(srv.host, srv.ports["metrics"])
+        self.assertEqual(status, 200, body)
+        return harness.parse_metrics(body)
+
+    def test_counters_follow_traffic(self):
+        with harness.Server(metrics=True) as srv:
+            before = self.scrape(srv)
+            sent = {"pop3": 0, "imap": 0}
+            for _ in range(2):
+                with srv.raw("pop3") as c:
+                    self.assertTrue(c.readline().startswith(b"+OK"))
+                    for line in (b"USER alice\r\n", b"PASS alice-secret\r\n", b"STAT\r\n",
+                                 b"QUIT\r\n"):
+                        c.send(line)
+                        sent["pop3"] += len(line)
+                        self.assertTrue(c.readline().startswith(b"+OK"), line)
+            with srv.raw("imap") as c:
+                self.assertTrue(c.readline().startswith(b"* OK"))
+                for line, tag in ((b"a1 LOGIN bob bob-secret\r\n", b"a1 "),
+                                  (b"a2 SELECT INBOX\r\n", b"a2 "), (b"a3 LOGOUT\r\n", b"a3 ")):
+                    c.send(line)
+                    sent["imap"] += len(line)
+                    self.assertIn(b" OK", c.read_until(tag)[-1], line)
+            after = self.scrape(srv)
+
+            def delta(name):
+                return after.get(name, 0) - before.get(name, 0)
+
+            self.assertEqual(delta('mailbridge_accepted_connections_total{listener="pop3"}'), 2)
+            self.assertEqual(delta('mailbridge_accepted_connections_total{listener="imap"}'), 1)
+            self.assertEqual(delta('mailbridge_received_bytes_total{listener="pop3"}'), sent["pop3"])
+            self.assertEqual(delta('mailbridge_received_bytes_total{listener="imap"}'), sent["imap"])
+            self.assertGreater(delta('mailbridge_sent_bytes_total{listener="pop3"}'), 0)
+            self.assertGreater(delta('mailbridge_sent_bytes_total{listener="imap"}'), 0)
+            version = harness.run_binary("--version").stdout.split()[-1]
+            self.assertEqual(after[f'mailbridge_build_info{{version="{version}"}}'], 1)
+            status, _ = harness.metrics_scrape(srv.host, srv.ports["metrics"], path="/")
+            self.assertEqual(status, 404)
 
 
 if __name__ == "__main__":
