@@ -14,26 +14,32 @@ namespace {
 
 constexpr std::size_t kMaxAddresses = 10000;
 
-// phrase = 1*word (atoms, quoted strings, and the obsolete '.'), joined with one space.
-// Returns false if no word was read.
-bool parse_phrase(Rfc822Lexer& lx, std::string& out) {
-  bool any = false;
+// phrase = 1*word (atoms, quoted strings, and the obsolete '.'). Words are joined with one
+// space where the input had whitespace or a comment between them ("J. R." stays "J. R.").
+// Returns the number of words read; *quoted tells whether the first was a quoted string.
+int parse_phrase(Rfc822Lexer& lx, std::string& out, bool* quoted = nullptr,
+                 bool* broken = nullptr) {
+  int words = 0;
   for (;;) {
+    std::size_t before = lx.pos();
     lx.skip_cfws();
+    const bool spaced = lx.pos() != before;
     std::string word;
-    if (lx.peek() == '"') {
-      lx.quoted_string(word);
+    const bool is_quoted = lx.peek() == '"';
+    if (is_quoted) {
+      if (!lx.quoted_string(word) && broken != nullptr) *broken = true;
     } else if (lx.peek() == '.') {
       lx.advance();
       word = ".";
     } else if (!lx.atom(word)) {
       break;
     }
-    if (any) out.push_back(' ');
+    if (words == 0 && quoted != nullptr) *quoted = is_quoted;
+    if (words > 0 && spaced) out.push_back(' ');
     out += word;
-    any = true;
+    ++words;
   }
-  return any;
+  return words;
 }
 
 // local-part = dot-atom / quoted-string, with the obsolete word *("." word).
@@ -77,10 +83,17 @@ void parse_addr_spec(Rfc822Lexer& lx, Address& a) {
   }
 }
 
-// One mailbox (name-addr or addr-spec) whose leading phrase (possibly empty) was already
-// read from `start`. False if nothing usable was there.
-bool parse_mailbox(Rfc822Lexer& lx, Address& a, std::size_t start, std::string phrase) {
+// One mailbox (name-addr or addr-spec) whose leading phrase (possibly empty, `words` words)
+// was already read from `start`. False if nothing usable was there.
+bool parse_mailbox(Rfc822Lexer& lx, Address& a, std::size_t start, std::string phrase, int words,
+                   bool quoted) {
   lx.skip_cfws();
+  const char next = lx.peek();
+  if ((words >= 2 || (words == 1 && quoted)) && (lx.at_end() || next == ',' || next == ';')) {
+    // A display name without an address ("foo bar", "\"name\""), as Dovecot reads it.
+    a.name = std::move(phrase);
+    return true;
+  }
   if (lx.peek() == '<') {
     lx.advance();
     lx.skip_cfws();
@@ -103,59 +116,47 @@ bool parse_mailbox(Rfc822Lexer& lx, Address& a, std::size_t start, std::string p
       a.adl = std::move(route);
     }
     parse_addr_spec(lx, a);
-    // "<user@>": Dovecot marks the empty domain of an angle address as a syntax error.
-    if (a.host && a.host->empty()) a.host = "SYNTAX_ERROR";
     lx.skip_cfws();
-    if (lx.peek() == '>') lx.advance();
+    // "<user@>" or a missing '>': Dovecot marks the domain as a syntax error.
+    if (lx.peek() == '>') {
+      lx.advance();
+    } else {
+      a.host = "SYNTAX_ERROR";
+    }
+    if (a.host && a.host->empty()) a.host = "SYNTAX_ERROR";
     if (!phrase.empty()) a.name = std::move(phrase);
     return true;
   }
   lx.set_pos(start);
   lx.skip_cfws();
   std::size_t before = lx.pos();
-  const bool quoted = lx.peek() == '"';
   parse_addr_spec(lx, a);
   if (lx.pos() == before) return false;
-  if (quoted && !a.host && a.mailbox.find('.') == std::string::npos) {
-    // A lone quoted string is a display name without an address (Dovecot).
-    a.name = std::move(a.mailbox);
-    a.mailbox.clear();
-    return true;
-  }
+  // "a@b (Name)": the trailing comment is the display name.
   std::string comment;
-  std::size_t save = lx.pos();
   lx.skip_cfws(&comment);
   if (!comment.empty()) a.name = std::move(comment);
-  (void)save;
   return true;
-}
-
-void skip_to_comma(Rfc822Lexer& lx, bool stop_at_semicolon) {
-  while (!lx.at_end()) {
-    lx.skip_cfws();
-    char c = lx.peek();
-    if (c == ',' || (stop_at_semicolon && c == ';') || lx.at_end()) return;
-    if (c == '"') {
-      std::string ignored;
-      lx.quoted_string(ignored);
-      continue;
-    }
-    lx.advance();
-  }
 }
 
 }  // namespace
 
 std::vector<Address> parse_address_list(std::string_view raw) {
+  // Like Dovecot, parsing stops at the first element that is not an address (the rest of
+  // the field is dropped), and an empty element between commas is kept as an address with
+  // neither mailbox nor host (rendered MISSING_MAILBOX / MISSING_DOMAIN).
   std::vector<Address> out;
   Rfc822Lexer lx(raw);
   bool in_group = false;
+  bool expect_element = true;
   while (out.size() < kMaxAddresses) {
     lx.skip_cfws();
     if (lx.at_end()) break;
     char c = lx.peek();
     if (c == ',') {
       lx.advance();
+      if (expect_element) out.push_back(Address{});
+      expect_element = true;
       continue;
     }
     if (c == ';' && in_group) {
@@ -164,11 +165,19 @@ std::vector<Address> parse_address_list(std::string_view raw) {
       end.group_end = true;
       out.push_back(std::move(end));
       in_group = false;
+      expect_element = false;
       continue;
     }
     std::size_t start = lx.pos();
     std::string phrase;
-    if (parse_phrase(lx, phrase) && !in_group) {
+    bool quoted = false, broken = false;
+    int words = parse_phrase(lx, phrase, &quoted, &broken);
+    if (broken) {
+      // Unterminated quoted string: an empty address, then stop (Dovecot).
+      out.push_back(Address{});
+      break;
+    }
+    if (words > 0 && !in_group) {
       lx.skip_cfws();
       if (lx.peek() == ':') {
         lx.advance();
@@ -177,14 +186,19 @@ std::vector<Address> parse_address_list(std::string_view raw) {
         g.mailbox = std::move(phrase);
         out.push_back(std::move(g));
         in_group = true;
+        expect_element = true;
         continue;
       }
     }
     Address a;
-    std::size_t before = start;
-    if (parse_mailbox(lx, a, start, std::move(phrase))) out.push_back(std::move(a));
-    skip_to_comma(lx, in_group);
-    if (lx.pos() == before) lx.advance();  // always make progress
+    if (!parse_mailbox(lx, a, start, std::move(phrase), words, quoted)) break;
+    out.push_back(std::move(a));
+    expect_element = false;
+    lx.skip_cfws();
+    if (lx.at_end()) break;
+    c = lx.peek();
+    if (c == ',' || (c == ';' && in_group)) continue;
+    break;  // junk after an address: stop here
   }
   if (in_group) {
     Address end;
@@ -197,7 +211,7 @@ std::vector<Address> parse_address_list(std::string_view raw) {
 std::string addresses_for_search(std::string_view raw) {
   std::string out;
   for (const Address& a : parse_address_list(raw)) {
-    if (a.group_end) continue;
+    if (a.group_end || (a.mailbox.empty() && !a.name && !a.host && !a.group_start)) continue;
     if (!out.empty()) out += ", ";
     if (a.group_start) {
       out += decode_header_value(a.mailbox);
