@@ -28,6 +28,14 @@ def maildir_files(srv: harness.Server, user: str = "alice") -> list[str]:
     return sorted(p.name for sub in ("new", "cur") for p in (root / sub).iterdir())
 
 
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
 def unstuff(lines: list[bytes]) -> bytes:
     return b"".join((l[1:] if l.startswith(b"..") else l) + b"\r\n" for l in lines)
 
@@ -276,6 +284,35 @@ class Pop3Protocol(harness.TestCase):
             with self.assertRaisesRegex(poplib.error_proto, r"\[AUTH\]"):
                 pop.apop("carol", srv.password("carol"))
             pop.quit()
+
+    def test_slow_reader_of_50mb_message_bounded_memory(self):
+        # Issue #4 "Streaming": the message is read from disk in chunks while the client reads,
+        # never buffered whole. ASan's quarantine would keep every freed chunk: disable it.
+        os.environ["ASAN_OPTIONS"] = ":".join(
+            filter(None, [os.environ.get("ASAN_OPTIONS", ""), "quarantine_size_mb=0"]))
+        line = b"0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ .,;:\r\n"
+        msg = b"From: a@example.org\r\nSubject: big\r\n\r\n" + line * (50 * 1024 * 1024 // len(line))
+        with harness.Server(protocols=("pop3",)) as srv:
+            srv.deliver("alice", msg)
+            with srv.raw("pop3") as c:
+                c.readline()
+                c.send(f"USER alice\r\nPASS {srv.password('alice')}\r\nSTAT\r\n")
+                for _ in range(3):
+                    c.readline()
+                base = rss_kb(srv.pid)
+                c.send("RETR 1\r\n")
+                peak, received, next_check = base, 0, 0
+                while True:
+                    chunk = c.sock.recv(64 * 1024)
+                    self.assertTrue(chunk, "connection closed during RETR")
+                    received += len(chunk)
+                    if received >= next_check:
+                        peak = max(peak, rss_kb(srv.pid))
+                        next_check += 1024 * 1024
+                    if chunk.endswith(b"\r\n.\r\n") and received > len(msg):
+                        break
+                self.assertEqual(received, len(f"+OK {len(msg)} octets\r\n") + len(msg) + 3)
+                self.assertLess(peak - base, 2048, f"RSS grew by {peak - base} KB")
 
 
 if __name__ == "__main__":
