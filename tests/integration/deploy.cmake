@@ -17,7 +17,7 @@ if(TARGET mailbridge)
 endif()
 
 # Against the real binary (registered once the `mailbridge` target exists).
-foreach(check IN ITEMS Entrypoint Healthcheck HarnessSmoke MetricsScrape)
+foreach(check IN ITEMS Entrypoint Healthcheck HarnessSmoke ExampleConfig MetricsScrape)
   mb_add_integration_test(NAME deploy_${check} SCRIPT deploy_runtime_test.py ARGS ${check}
                           NEEDS openssl LABELS deploy)
 endforeach()

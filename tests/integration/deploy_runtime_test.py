@@ -6,6 +6,8 @@
   Healthcheck   `mailbridge healthcheck --config` exits 0 against a running server and non-zero,
                 naming the failing listener, once it is stopped
   HarnessSmoke  the harness itself: all four listeners greet, SIGTERM exits 0, hashed user works
+  ExampleConfig deploy/mailbridge.example.toml (paths moved into a temp root) with
+                deploy/users.example passes --check-config, and the server runs on it
   MetricsScrape `[listen] metrics` after IMAP and POP3 traffic: the transport counters moved by
                 exactly the connections made and octets sent; other paths answer 404
 """
@@ -14,6 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 
@@ -105,6 +108,41 @@ class HarnessSmoke(unittest.TestCase):
             self.assertTrue(Path(srv.passwd_path).read_text().count("{SHA512-CRYPT}") == 1)
             code = srv.stop()
             self.assertEqual(code, 0)
+
+
+class ExampleConfig(unittest.TestCase):
+    def test_example_config_and_users_are_valid(self):
+        with tempfile.TemporaryDirectory() as root:
+            etc = Path(root, "etc/mailbridge")
+            etc.mkdir(parents=True)
+            Path(root, "srv/mail").mkdir(parents=True)
+            harness.make_cert(etc)
+            ports = harness.free_ports(4)
+            text = (harness.REPO_ROOT / "deploy/mailbridge.example.toml").read_text()
+            text = text.replace("/etc/mailbridge", str(etc)).replace("/srv/mail", f"{root}/srv/mail")
+            for default, port in zip((":143\"", ":993\"", ":110\"", ":995\""), ports):
+                text = text.replace("0.0.0.0" + default, f"127.0.0.1:{port}\"")
+            self.assertNotIn("0.0.0.0", text)
+            config = etc / "mailbridge.toml"
+            config.write_text(text)
+            (etc / "users").write_text((harness.REPO_ROOT / "deploy/users.example").read_text())
+            check = harness.run_binary("--check-config", "--config", str(config))
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+            # And it serves: every listener of the example greets.
+            proc = subprocess.Popen([harness.binary(), "--config", str(config)],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            try:
+                health = None
+                for _ in range(100):
+                    health = harness.run_binary("healthcheck", "--config", str(config))
+                    if health.returncode == 0 or proc.poll() is not None:
+                        break
+                    time.sleep(0.1)
+                self.assertEqual(health.returncode, 0, health.stderr)
+            finally:
+                proc.terminate()
+                _, err = proc.communicate(timeout=15)
+            self.assertEqual(proc.returncode, 0, err.decode(errors="replace")[-2000:])
 
 
 class MetricsScrape(unittest.TestCase):
