@@ -16,3 +16,5 @@ mb_add_integration_test(NAME clients_mbsync SCRIPT clients_mbsync_test.py TIMEOU
                         NEEDS openssl mbsync LABELS clients)
 mb_add_integration_test(NAME clients_offlineimap SCRIPT clients_offlineimap_test.py TIMEOUT 300
                         NEEDS openssl offlineimap LABELS clients)
+mb_add_integration_test(NAME clients_imapflow SCRIPT clients_imapflow_test.py TIMEOUT 600
+                        NEEDS openssl node npm LABELS clients)
