@@ -191,7 +191,9 @@ void Pop3Session::on_shutdown() {
 
 void Pop3Session::on_timeout() {
   if (!active()) return;
-  err("Disconnected for inactivity.", false);
+  // In the middle of a multi-line RETR/TOP answer a status line would be read as message
+  // content: just close then.
+  if (!(transfer_ && transfer_->header_sent)) err("Disconnected for inactivity.", false);
   close_session();
 }
 

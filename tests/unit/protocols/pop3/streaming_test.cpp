@@ -118,5 +118,24 @@ TEST(Pop3Streaming, PipelinedOutputWaitsForThePeer) {
   EXPECT_FALSE(h.sink.paused);
 }
 
+TEST(Pop3Streaming, TimeoutDuringRetrClosesWithoutAStatusLine) {
+  Pop3Harness h;
+  h.inbox()->add(big_message(2 * 1024 * 1024));
+  h.start();
+  h.login();
+  h.auto_drain = false;  // the peer never reads
+  h.session->on_data("RETR 1\r\n");
+  while (h.q.run_one()) {
+  }
+  EXPECT_GT(h.sink.queued, proto::kOutputHighWater);
+  h.sink.take();
+  h.session->on_timeout();
+  EXPECT_TRUE(h.sink.closed);
+  EXPECT_EQ(h.sink.take(), "");
+  h.session->on_closed();
+  while (h.q.run_one()) {
+  }
+}
+
 }  // namespace
 }  // namespace mb::pop3::test
