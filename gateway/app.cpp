@@ -226,7 +226,10 @@ int run(const config::Config& cfg, const std::string& config_path) {
     sigint.start(SIGINT, stop);
     sighup.start(SIGHUP, [&](int) {
       log::info("SIGHUP: reloading users and TLS certificate");
-      if (auto r = g->auth.reload(); !r) log::error("auth.passwd_file: {} (keeping the old users)", r.error());
+      // Read on the thread pool: a slow disk must not stall the loop.
+      g->auth.reload_async([](mb::Result<void, std::string> r) {
+        if (!r) log::error("auth.passwd_file: {} (keeping the old users)", r.error());
+      });
       if (cfg.tls.enabled()) {
         auto ctx = net::TlsContext::load(cfg.tls.cert, cfg.tls.key);
         if (ctx) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "gateway/app.hpp"
+#include "gateway/auth/passwd_file.hpp"
 #include "gateway/auth/password_hash.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/demo.hpp"
@@ -128,6 +129,10 @@ int main(int argc, char** argv) {
     // a restart after `--check-config` says ok does not fail on a missing file.
     if (auto files = mb::config::check_referenced_files(*cfg); !files) {
       std::cerr << config_path << ": " << files.error() << (files.error().ends_with('\n') ? "" : "\n");
+      return 1;
+    }
+    if (auto users = mb::auth::load_passwd_file(cfg->auth.passwd_file); !users) {
+      std::cerr << config_path << ": auth.passwd_file: " << users.error() << "\n";
       return 1;
     }
     std::cout << config_path << ": ok\n";
