@@ -7,7 +7,9 @@ item 5, issue #4 item 3): what a POP3 client or an MDA does is seen by an IMAP s
   (c) an IMAP APPEND appears in the next POP3 session with the same size (LIST) and bytes (RETR);
   (d) a message dropped into Maildir/new by an "MDA" reaches an idling IMAP session as EXISTS
       without any client command;
-  (e) POP3 UIDL equals Dovecot's default format %08Xu%08Xv of the IMAP UID and UIDVALIDITY.
+  (e) POP3 UIDL equals Dovecot's default format %08Xu%08Xv of the IMAP UID and UIDVALIDITY;
+  (f) outside IDLE, a POP3 DELE+QUIT reaches a selected IMAP session at NOOP, never during a
+      non-UID FETCH (RFC 3501 7.4.1), and a POP3 RETR's \\Seen arrives by then too.
 
 Every wait is bounded by the socket timeout (IDLE_WAIT); nothing asserts how fast it happened.
 """
@@ -137,6 +139,33 @@ class CrossProtocol(harness.TestCase):
             line, _ = idle.wait_for(rb"EXISTS")
             self.assertEqual(line, b"* 2 EXISTS\r\n")
             idle.done()
+
+    def test_f_pop3_changes_wait_for_allowed_points_outside_idle(self):
+        # RFC 3501 7.4.1: no EXPUNGE during FETCH (non-UID); it comes at NOOP. The \Seen set by
+        # a POP3 RETR arrives as an untagged FETCH by that NOOP at the latest.
+        with harness.Server(protocols=("imap", "pop3")) as srv:
+            for i in range(3):
+                srv.deliver("alice", harness.make_message(subject=f"f{i}"))
+            with srv.raw("imap") as conn:
+                conn.readline()
+                conn.send(f"a LOGIN alice {srv.password('alice')}\r\nb SELECT INBOX\r\n")
+                self.assertTrue(conn.read_until(b"b ")[-1].startswith(b"b OK"))
+                pop = pop3_login(srv)
+                pop.retr(3)
+                pop.dele(1)
+                pop.quit()
+                conn.send("c FETCH 2 (FLAGS)\r\n")
+                fetch = conn.read_until(b"c ")
+                self.assertTrue(fetch[-1].startswith(b"c OK"), fetch)
+                self.assertFalse([line for line in fetch if b"EXPUNGE" in line], fetch)
+                conn.send("d NOOP\r\n")
+                noop = conn.read_until(b"d ")
+                self.assertTrue(noop[-1].startswith(b"d OK"), noop)
+                both = fetch + noop
+                self.assertIn(b"* 1 EXPUNGE\r\n", noop)
+                # message 3 is \Seen: reported as 3 before the EXPUNGE or as 2 after it
+                seen = [line for line in both if re.match(rb"\* [23] FETCH \(.*\\Seen", line)]
+                self.assertTrue(seen, both)
 
     def test_e_uidl_is_dovecot_format_of_uid_and_uidvalidity(self):
         with harness.Server(protocols=("imap", "pop3")) as srv:
