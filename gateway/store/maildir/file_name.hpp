@@ -2,10 +2,9 @@
 //
 // Maildir file names (https://cr.yp.to/proto/maildir.html, Dovecot/Courier extensions):
 //   <base>[:2,<info>]   base = "<secs>.M<usecs>P<pid>Q<n>.<host>[,S=<size>][,W=<wire size>]"
-// Info letters: system flags in ASCII order D F P R S T (Draft, Flagged, Passed=\Answered...
-// see flag_letter), then keywords as 'a'..'z' (index into dovecot-keywords). 'P' (passed)
-// and 'T' (trashed) are Maildir's names; IMAP has \Answered = 'R' and \Deleted = 'T'; 'P' is
-// kept on disk but has no IMAP flag. ,S= is the file size, ,W= the size with CRLF line ends.
+// Info letters, in ASCII order: D (\Draft) F (\Flagged) P (passed: no IMAP flag, ignored)
+// R (\Answered) S (\Seen) T (\Deleted), then keywords 'a'..'z' = index in dovecot-keywords
+// (as Dovecot maps them). ,S= is the file size, ,W= the size with CRLF line ends.
 #pragma once
 
 #include <cstdint>

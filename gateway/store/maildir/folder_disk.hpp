@@ -15,6 +15,7 @@
 // unreadable; the reason is logged as an error.
 #pragma once
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -116,6 +117,12 @@ class FolderDisk {
   FileStamp keywords_stamp_{};
   std::vector<std::string> keywords_;
 };
+
+inline constexpr const char* kDates = "mailbridge-dates";
+inline constexpr const char* kIndex = "mailbridge-index";
+inline std::int64_t mtime_ns(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+}
 
 // Wire (CRLF) size of stored bytes: every LF not preceded by CR counts two.
 std::uint64_t wire_size_of(std::string_view stored, bool& prev_cr);

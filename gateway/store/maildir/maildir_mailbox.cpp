@@ -9,6 +9,7 @@
 #include "gateway/store/detail/pool_work.hpp"
 #include "gateway/store/mailbox_name.hpp"
 #include "gateway/store/maildir/user_context.hpp"
+#include "gateway/uv/work.hpp"
 
 namespace mb::store::maildir {
 namespace {
@@ -177,10 +178,15 @@ void MaildirMailbox::run_next() {
   auto self = shared_from_this();
   // A failed first sync fails every queued operation without touching the disk.
   std::function<void()> work = failed_ ? nullptr : std::move(op.first);
-  detail::post_work(loop_, std::move(work), [self, apply = std::move(op.second)] {
+  int rc = mb::uv::queue_work(loop_, std::move(work), [self, apply = std::move(op.second)](bool ran) {
+    // Cancelled at loop teardown: the disk half did not run; fail instead of applying
+    // an empty result.
+    if (!ran && !self->failed_)
+      self->failed_ = Error{ErrorKind::temp, "Mail store is shutting down", "operation cancelled"};
     apply();
     self->run_next();
   });
+  if (rc != 0) busy_ = false;  // loop closing: nothing more will run
 }
 
 const MessageInfo* MaildirMailbox::find(Uid uid) const {

@@ -144,10 +144,8 @@ void MaildirUserStore::list(std::function<void(StoreResult<std::vector<MailboxEn
           e.name = n;
           e.noselect = !real.count(n);
           e.subscribed = subscribed.count(n) > 0;
-          auto it = all.upper_bound(n + "/");
-          e.has_children = all.lower_bound(n + "/") != all.end() &&
-                           all.lower_bound(n + "/")->rfind(n + "/", 0) == 0;
-          (void)it;
+          auto child = all.lower_bound(n + "/");
+          e.has_children = child != all.end() && child->rfind(n + "/", 0) == 0;
           for (const auto& [use, names] : ctx->special_use_names)
             if (std::find(names.begin(), names.end(), n) != names.end()) e.special_use = use;
           out.push_back(std::move(e));
