@@ -1,8 +1,9 @@
 // File: protocols/pop3/session_impl.hpp
 //
 // Private: the POP3 session state machine behind pop3::make_session(). Split over
-// session.cpp (lifecycle, input, AUTHORIZATION: USER/PASS/APOP/AUTH/STLS/CAPA) and
-// session_transaction.cpp (TRANSACTION and UPDATE: STAT..UIDL, streaming RETR/TOP, QUIT).
+// session.cpp (lifecycle, input, dispatch), session_authorization.cpp (AUTHORIZATION:
+// USER/PASS/APOP/AUTH/STLS/CAPA and the login sequence) and session_transaction.cpp
+// (TRANSACTION and UPDATE: STAT..UIDL, streaming RETR/TOP, QUIT).
 //
 // States (RFC 1939 §3): authorization -> [sasl] -> transaction -> update; tls_pending between
 // STLS and the handshake; closing after close() was asked; closed after on_closed().
@@ -102,7 +103,7 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   bool plaintext_allowed() const;
   void log_info(std::string_view what) const;
 
-  // ---- AUTHORIZATION (session.cpp)
+  // ---- AUTHORIZATION (session_authorization.cpp)
   void cmd_capa();
   void cmd_user(const Command& cmd);
   void cmd_pass(const Command& cmd);
