@@ -120,6 +120,17 @@ void ImapSession::on_start() {
 }
 
 void ImapSession::on_data(std::string_view bytes) {
+  if (draining_ && !closed_) {
+    // RFC 7888 §4: read and drop the rest of the refused literal, so that the client sees
+    // the answer instead of a reset, then close.
+    parser_.feed(bytes);
+    (void)parser_.next();
+    if (parser_.discard_remaining() == 0) {
+      draining_ = false;
+      sink_.close();
+    }
+    return;
+  }
   if (closed_ || closing_) return;
   parser_.feed(bytes);
   if (!busy_ && !in_input_) process_input();
@@ -294,6 +305,13 @@ void ImapSession::handle_parse_error(const ParseError& error) {
     line += "* BYE Protocol error\r\n";
     sink_.send(line);
     closing_ = true;
+    std::uint64_t left = parser_.discard_remaining();
+    if (left > 0 && left <= 2 * settings_.max_append_size) {
+      draining_ = true;
+      (void)parser_.next();  // drops what is already buffered
+      if (parser_.discard_remaining() > 0) return;
+      draining_ = false;
+    }
     sink_.close();
     return;
   }

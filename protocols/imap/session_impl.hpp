@@ -172,6 +172,7 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   bool idling_ = false;
   bool closing_ = false;
   bool tls_pending_ = false;
+  bool draining_ = false;  // fatal LITERAL+ error: discarding the literal, then close
   CommandName command_ = CommandName::noop;
   bool command_uid_ = false;
   std::string tag_;

@@ -89,14 +89,11 @@ void select(ImapSession& s, Command& c) {
           s.finish_error(r.error());
           return;
         }
-        store::MailboxPtr mailbox = std::move(*r);
-        store::Mailbox& mb = *mailbox;
-        mb.rescan(s.guarded([&s, read_only, mailbox](store::StoreResult<void>) {
-          s.select_mailbox(mailbox, read_only);
-          send_select_data(s, read_only);
-          s.finish("OK", read_only ? "[READ-ONLY] Examine completed"
-                                   : "[READ-WRITE] Select completed");
-        }));
+        // open() has just synchronised with the disk (new/ -> cur/); later outside
+        // changes arrive through the store's watcher or the NOOP/IDLE rescan.
+        s.select_mailbox(std::move(*r), read_only);
+        send_select_data(s, read_only);
+        s.finish("OK", read_only ? "[READ-ONLY] Examine completed" : "[READ-WRITE] Select completed");
       }));
 }
 
