@@ -52,7 +52,9 @@ std::string full_value(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
   for (char c : raw) {
-    if (c != '\r' && c != '\n') out.push_back(c);
+    if (c == '\r' || c == '\n') continue;
+    // NUL cannot be sent in an IMAP string; Dovecot substitutes 0x80 the same way.
+    out.push_back(c == '\0' ? static_cast<char>(0x80) : c);
   }
   return out;
 }

@@ -29,7 +29,8 @@ struct HeaderField {
 template <class F>
 void for_each_field(std::string_view block, F&& f, std::size_t max_fields = 100000);
 
-// The full value of a raw field value: CR and LF removed (unfolded as Dovecot does).
+// The full value of a raw field value: CR and LF removed (unfolded as Dovecot does), NUL
+// replaced by 0x80.
 std::string full_value(std::string_view raw);
 
 bool iequals(std::string_view a, std::string_view b);

@@ -174,3 +174,28 @@ TEST(Memoize, RenderingsSurviveTheCacheAndMatch) {
 
 }  // namespace
 }  // namespace mb::mime
+
+namespace mb::mime {
+namespace {
+
+TEST(Envelope, NulInHeaderBecomesLiteralWithout0) {
+  std::string m("Subject: a\0b\r\n\r\n", 16);
+  MessageStructure s = parse_message(m);
+  std::string env = imap::render::envelope(s);
+  EXPECT_EQ(env.find('\0'), std::string::npos);
+  EXPECT_NE(env.find("{3}\r\na\x80" "b"), std::string::npos) << env;
+}
+
+TEST(Envelope, GroupsQuotingAndDefaults) {
+  std::string m =
+      "From: \"Joe \\\"Q\\\"\" <joe@x.test>\r\nTo: Team: a@b.c;\r\n"
+      "Subject: plain\r\nMessage-ID: <m@x>\r\n\r\n";
+  MessageStructure s = parse_message(m);
+  EXPECT_EQ(imap::render::envelope(s),
+            "(NIL \"plain\" (({7}\r\nJoe \"Q\" NIL \"joe\" \"x.test\")) "
+            "(({7}\r\nJoe \"Q\" NIL \"joe\" \"x.test\")) (({7}\r\nJoe \"Q\" NIL \"joe\" \"x.test\")) "
+            "((NIL NIL \"Team\" NIL)(NIL NIL \"a\" \"b.c\")(NIL NIL NIL NIL)) NIL NIL NIL \"<m@x>\")");
+}
+
+}  // namespace
+}  // namespace mb::mime
