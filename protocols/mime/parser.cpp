@@ -83,6 +83,29 @@ class Parser {
     return Range{wa, wire(b) - wa};
   }
 
+  // LFs in [a, b). Nested message/rfc822 parts overlap, so counting each range directly
+  // could cost depth x size; once direct counting has covered twice the message, a per-block
+  // prefix index (one more pass) answers the rest in constant time plus two partial blocks.
+  std::uint64_t lines_in(std::size_t a, std::size_t b) {
+    if (lf_index_.empty() && counted_ + (b - a) <= 2 * m_.size()) {
+      counted_ += b - a;
+      return count_lf(m_.substr(a, b - a));
+    }
+    if (lf_index_.empty()) {
+      lf_index_.reserve(m_.size() / kBlock + 2);
+      std::uint64_t total = 0;
+      lf_index_.push_back(0);
+      for (std::size_t off = 0; off < m_.size(); off += kBlock) {
+        total += count_lf(m_.substr(off, kBlock));
+        lf_index_.push_back(total);
+      }
+    }
+    std::size_t first_full = (a + kBlock - 1) / kBlock, last_full = b / kBlock;
+    if (first_full >= last_full) return count_lf(m_.substr(a, b - a));
+    return count_lf(m_.substr(a, first_full * kBlock - a)) + lf_index_[last_full] -
+           lf_index_[first_full] + count_lf(m_.substr(last_full * kBlock, b - last_full * kBlock));
+  }
+
   // If the line at `pos` is a boundary line, fills `stop`.
   bool boundary_at(std::size_t pos, Stop& stop) const {
     if (boundaries_.empty() || pos + 2 > m_.size() || m_[pos] != '-' || m_[pos + 1] != '-')
@@ -293,7 +316,7 @@ class Parser {
     // Only text/* and message/rfc822 renderings carry a line count; skipping the rest avoids
     // counting large attachments (and every nesting level) again.
     const bool needs_lines = iequals(part.type, "text") || part.is_message();
-    part.body_lines = needs_lines ? count_lf(m_.substr(body_start, end - body_start)) : 0;
+    part.body_lines = needs_lines ? lines_in(body_start, end) : 0;
     return stop;
   }
 
@@ -343,6 +366,9 @@ class Parser {
   std::vector<std::string> boundaries_;
   std::uint32_t parts_ = 0;
   bool degraded_ = false;
+  static constexpr std::size_t kBlock = 4096;
+  std::uint64_t counted_ = 0;             // octets counted directly so far
+  std::vector<std::uint64_t> lf_index_;   // LFs before each block start (built on demand)
 };
 
 }  // namespace

@@ -199,3 +199,30 @@ TEST(Envelope, GroupsQuotingAndDefaults) {
 
 }  // namespace
 }  // namespace mb::mime
+
+namespace mb::mime {
+namespace {
+
+// 60 nested message/rfc822 levels around a 200 KB text body: every level's line count must
+// be exact (the parser switches to a block index after the first levels).
+TEST(Parser, NestedMessagesLineCountsExact) {
+  std::string body;
+  for (int i = 0; i < 5000; ++i) body += "line of text number " + std::to_string(i) + "\r\n";
+  std::string m = "Subject: leaf\r\n\r\n" + body;
+  for (int i = 0; i < 60; ++i) m = "Content-Type: message/rfc822\r\nX-Level: " + std::to_string(i) + "\r\n\r\n" + m;
+  MessageStructure s = parse_message(m);
+  ASSERT_FALSE(s.degraded);
+  const BodyPart* p = &s.root;
+  int levels = 0;
+  while (p != nullptr) {
+    std::string_view b = std::string_view(m).substr(p->body.offset, p->body.size);
+    EXPECT_EQ(p->body_lines, static_cast<std::uint64_t>(std::count(b.begin(), b.end(), '\n')))
+        << "level " << levels;
+    p = p->children.empty() ? nullptr : &p->children[0];
+    ++levels;
+  }
+  EXPECT_EQ(levels, 61);  // 60 message/rfc822 levels (the root is one) + the leaf
+}
+
+}  // namespace
+}  // namespace mb::mime
