@@ -287,7 +287,11 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   for (const auto& n : *new_names) {
     std::string src = dir_ + "/new/" + n;
     std::string dst = dir_ + "/cur/" + n + (n.find(':') == std::string::npos ? ":2," : "");
-    if (::rename(src.c_str(), dst.c_str()) == 0) moved.insert(std::string(parse_file_name(n).base));
+    if (::rename(src.c_str(), dst.c_str()) == 0) {
+      moved.insert(std::string(parse_file_name(n).base));
+      touch(src);
+      touch(dst);
+    }
   }
   if (!moved.empty()) dirs.trusted = false;  // we changed both directories ourselves
 
@@ -420,6 +424,16 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   return out;
 }
 
+void FolderDisk::touch(const std::string& path) {
+  touched_.push_back(path.substr(path.rfind('/') + 1));
+}
+
+std::vector<std::string> FolderDisk::take_touched() {
+  std::vector<std::string> out;
+  out.swap(touched_);
+  return out;
+}
+
 StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flags, KeywordMask keywords,
                                         std::optional<std::int64_t> internal_date) {
   // Stored with LF line ends like Dovecot; the wire form (CRLF) is produced on read.
@@ -451,6 +465,7 @@ StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flag
     ::unlink(tmp.c_str());
     return mb::unexpected(errno_error(err, "rename " + tmp));
   }
+  touch(dst);
   if (fsync_) fsync_dir(dir_ + "/cur");
   return saved;
 }
@@ -492,6 +507,7 @@ StoreResult<SavedFile> FolderDisk::save_from_file(const std::string& path, FlagS
     ::unlink(tmp.c_str());
     return mb::unexpected(errno_error(err, "rename " + tmp));
   }
+  touch(dst);
   if (fsync_) fsync_dir(dir_ + "/cur");
   return saved;
 }
@@ -511,6 +527,10 @@ StoreResult<std::vector<FlagUpdate>> FolderDisk::set_flags(const MessageTable& c
       auto src = locate(base, old.flags, old.keywords);
       if (!src) break;
       ok = ::rename(src->c_str(), dst.c_str()) == 0;
+      if (ok) {
+        touch(*src);
+        touch(dst);
+      }
       if (!ok && errno != ENOENT) return mb::unexpected(errno_error(errno, "rename " + *src));
     }
     if (ok) done.push_back(w);
@@ -529,6 +549,7 @@ StoreResult<std::vector<Uid>> FolderDisk::remove(const MessageTable& current, co
       auto p = locate(current.base(i), m.flags, m.keywords);
       if (!p) break;
       if (::unlink(p->c_str()) == 0) {
+        touch(*p);
         done.push_back(uid);
         break;
       }

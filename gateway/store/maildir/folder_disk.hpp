@@ -75,6 +75,10 @@ class FolderDisk {
   StoreResult<std::vector<std::string>> ensure_keywords(const std::vector<std::string>& names);
   const std::vector<std::string>& keywords() const { return keywords_; }
 
+  // Names (in cur/ or new/) this object created, renamed or removed since the last call:
+  // the inotify events they cause are our own and need no rescan. Call between operations.
+  std::vector<std::string> take_touched();
+
   // Path of the message file for (base, flags), trying cur/ then searching by base.
   std::optional<std::string> locate(std::string_view base, FlagSet flags, KeywordMask keywords) const;
 
@@ -82,6 +86,8 @@ class FolderDisk {
   StoreResult<void> load_keywords();
   StoreResult<void> write_atomic(const std::string& name, const std::string& content);
   void clean_tmp();
+  void touch(const std::string& path);
+  std::vector<std::string> touched_;
   std::vector<std::pair<Uid, std::int64_t>> load_dates() const;
   struct FileStamp;
   struct DirStamps {

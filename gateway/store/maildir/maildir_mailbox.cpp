@@ -15,6 +15,8 @@ namespace mb::store::maildir {
 namespace {
 
 constexpr std::uint64_t kDebounceMs = 5;
+constexpr std::size_t kMaxOwnEvents = 10000;
+constexpr int kMaxDeferrals = 40;  // x kDebounceMs
 
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -125,8 +127,12 @@ void MaildirMailbox::watch(const std::string& sub, uv_fs_event_t*& handle) {
   std::string path = dir_ + "/" + sub;
   int rc = uv_fs_event_start(
       handle,
-      [](uv_fs_event_t* h, const char*, int, int) {
-        if (auto* self = static_cast<MaildirMailbox*>(h->data)) self->schedule_rescan();
+      [](uv_fs_event_t* h, const char* filename, int, int) {
+        auto* self = static_cast<MaildirMailbox*>(h->data);
+        if (!self) return;
+        // Without a name (overflow) nothing can be excluded: rescan.
+        self->pending_events_.emplace_back(filename ? filename : "");
+        self->schedule_rescan();
       },
       path.c_str(), 0);
   if (rc != 0) {
@@ -148,8 +154,28 @@ void MaildirMailbox::schedule_rescan() {
       [](uv_timer_t* t) {
         auto* self = static_cast<MaildirMailbox*>(t->data);
         if (!self) return;
+        // An operation still running may be the cause: decide when it has completed (and
+        // recorded its names), but do not wait forever under constant load.
+        if (self->busy_ && ++self->deferrals_ < kMaxDeferrals) {
+          uv_timer_start(t, t->timer_cb, kDebounceMs, 0);
+          return;
+        }
+        self->deferrals_ = 0;
         self->rescan_pending_ = false;
-        self->rescan([](StoreResult<void>) {});
+        // Events caused by our own operations (recorded when they completed) need no sync;
+        // anything else does. An own event seen before its operation completed costs one
+        // needless rescan, never a missed change.
+        bool foreign = false;
+        for (const auto& name : self->pending_events_) {
+          auto it = name.empty() ? self->own_events_.end() : self->own_events_.find(name);
+          if (it != self->own_events_.end()) self->own_events_.erase(it);
+          else foreign = true;
+        }
+        self->pending_events_.clear();
+        if (foreign) {
+          ++self->event_syncs_;
+          self->rescan([](StoreResult<void>) {});
+        }
       },
       kDebounceMs, 0);
 }
@@ -183,6 +209,8 @@ void MaildirMailbox::run_next() {
     // an empty result.
     if (!ran && !self->failed_)
       self->failed_ = Error{ErrorKind::temp, "Mail store is shutting down", "operation cancelled"};
+    for (auto& n : self->disk_.take_touched()) self->own_events_.insert(std::move(n));
+    if (self->own_events_.size() > kMaxOwnEvents) self->own_events_.clear();  // events lost: forget
     apply();
     self->run_next();
   });

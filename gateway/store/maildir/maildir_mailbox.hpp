@@ -8,7 +8,8 @@
 // in the same loop turn. While an operation runs, the loop does not modify the table, which
 // is why the pool half may read it. Reads are not queued: they run concurrently with a cached
 // WireCursor and find renamed files by their base name.
-// External changes: uv_fs_event on new/ and cur/ schedules a debounced (5 ms) sync.
+// External changes: uv_fs_event on new/ and cur/ schedules a debounced (5 ms) sync, unless
+// every event names a file our own operations just touched.
 #pragma once
 
 #include <uv.h>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "gateway/store/maildir/folder_disk.hpp"
@@ -47,6 +49,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   void when_ready(std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done);
   const std::string& dir() const { return dir_; }
   std::size_t state_memory_bytes() const { return table_.memory_bytes(); }
+  // Syncs started by inotify events that were not our own (tests, metrics).
+  std::uint64_t event_syncs() const { return event_syncs_; }
   // Messages recent for the next claim_recent() caller (STATUS RECENT).
   std::uint32_t recent_count() const;
 
@@ -123,6 +127,10 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   uv_fs_event_t* watch_cur_ = nullptr;
   uv_timer_t* debounce_ = nullptr;
   bool rescan_pending_ = false;
+  int deferrals_ = 0;
+  std::uint64_t event_syncs_ = 0;
+  std::vector<std::string> pending_events_;           // names from uv_fs_event since the last timer
+  std::unordered_multiset<std::string> own_events_;  // names our own operations touched
   struct ReadState {
     std::mutex mutex;
     WireCursor cursor;

@@ -205,6 +205,25 @@ TEST_F(MailboxTest, ExternalDeliveryIntoNewReachesObserversWithoutCommand) {
   mb->remove_observer(&obs);
 }
 
+TEST_F(MailboxTest, OwnChangesCauseNoInotifyRescanForeignOnesDo) {
+  auto mb = open("INBOX");
+  auto* md = dynamic_cast<maildir::MaildirMailbox*>(mb.get());
+  ASSERT_NE(md, nullptr);
+  Uid uid = append(*mb, kMsg);
+  await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+    mb->store_flags({uid}, FlagOp::add, kSeen, {}, nullptr, cb);
+  });
+  append(*mb, kMsg);
+  await<StoreResult<std::vector<Uid>>>(&loop_, [&](auto cb) { mb->expunge({uid}, nullptr, cb); });
+  // A foreign delivery (tmp/ then one rename into new/, as an MDA does) is the marker: once
+  // its sync ran, every earlier event was handled.
+  write_file(root() + "/tmp/1900000000.M1P1.other", "x\n");
+  fs::rename(root() + "/tmp/1900000000.M1P1.other", root() + "/new/1900000000.M1P1.other");
+  run_until([&] { return mb->messages().size() == 2; });
+  ASSERT_EQ(mb->messages().size(), 2u);
+  EXPECT_EQ(md->event_syncs(), 1u);
+}
+
 TEST_F(MailboxTest, RescanAssignsArrivalOrder) {
   auto mb = open("INBOX");
   // Delivered out of name order: UIDs follow the delivery time in the name.
