@@ -213,8 +213,9 @@ void ImapSession::send_out() {
   if (out_.empty() || closed_) return;
   sink_.send(out_);
   out_.clear();
-  // Keep an idle session small: a large batch buffer is not kept around.
-  if (out_.capacity() > 64 * 1024) std::string().swap(out_);
+  // Keep an idle session small: a batch buffer larger than a few lines is not kept around
+  // (one allocation per large batch is cheap; 64 KB per idle session is not).
+  if (out_.capacity() > 4096) std::string().swap(out_);
 }
 
 void ImapSession::finish(std::string_view status, std::string_view text) {

@@ -170,6 +170,20 @@ TEST_F(ImapSessionTest, TooBigLiteralIsRefusedBeforeAnyByte) {
   EXPECT_THAT(c.cmd("c NOOP"), HasSubstr("c OK"));
 }
 
+TEST_F(ImapSessionTest, TooBigNonSyncLiteralIsDrainedThenClosed) {
+  Client& c = connect();
+  c.sink->take();
+  // RFC 7888 §4: the client is already sending the octets; answer, read them, then close.
+  std::string r = c.feed("a LOGIN alice {70000+}\r\n", "BYE");
+  EXPECT_THAT(r, HasSubstr("a BAD"));
+  EXPECT_THAT(r, HasSubstr("* BYE"));
+  EXPECT_FALSE(c.sink->closed);
+  c.session->on_data(std::string(69999, 'x'));
+  EXPECT_FALSE(c.sink->closed);
+  c.session->on_data("x\r\n");
+  EXPECT_TRUE(c.sink->closed);
+}
+
 TEST_F(ImapSessionTest, NoopLogoutAndIdAndNamespaceAndEnable) {
   Client& c = connect();
   c.sink->take();
