@@ -115,6 +115,23 @@ class ImapBasics(harness.TestCase):
             imap.logout()
 
 
+class ImapCurl(harness.TestCase):
+    def test_curl_imap_and_imaps(self):
+        import subprocess
+        with self.server(protocols=("imap", "imaps")) as srv:
+            srv.deliver("alice", MSG)
+            user = f"alice:{srv.password('alice')}"
+            # LIST of the root, then the message by UID, over plain IMAP and implicit TLS.
+            out = subprocess.run(["curl", "-sS", "--max-time", "20", "-u", user, srv.url("imap", "/")],
+                                 capture_output=True, check=True).stdout
+            self.assertIn(b"INBOX", out)
+            for proto in ("imap", "imaps"):
+                out = subprocess.run(["curl", "-sS", "-k", "--max-time", "20", "-u", user,
+                                      srv.url(proto, "/INBOX;UID=1")],
+                                     capture_output=True, check=True).stdout
+                self.assertEqual(out.replace(b"\r\n", b"\n"), MSG.replace(b"\r\n", b"\n"))
+
+
 class ImapLive(harness.TestCase):
     def test_idle_sees_append_and_flags(self):
         with self.server(protocols=("imap",)) as srv:
