@@ -26,6 +26,10 @@ What `Server` does (see its docstring for every argument):
   * on exit sends SIGTERM to the PID, waits up to 10 s (then SIGKILL), and asserts the exit code is 0;
     the temp dir is removed unless MB_KEEP_TMP=1 is set. On any failure the server log tail is printed.
 
+Helpers live in harness_mail.py (make_message, deliver, make_maildir) and harness_net.py
+(client_ssl_context, read_greeting, LineClient, metrics_scrape, parse_metrics); every name is
+re-exported here, so tests import only `harness`.
+
 The binary comes from the MAILBRIDGE_BIN environment variable (set by ctest, see
 deploy_harness.cmake); when unset, build/dev/gateway/mailbridge in the source tree is used.
 """
@@ -33,11 +37,9 @@ deploy_harness.cmake); when unset, build/dev/gateway/mailbridge in the source tr
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import imaplib
 import os
 import poplib
-import shutil
 import signal
 import socket
 import ssl
@@ -49,23 +51,21 @@ import unittest
 from pathlib import Path
 from typing import Iterable, Mapping
 
-HOST = "127.0.0.1"
-PROTOCOLS = ("imap", "imaps", "pop3", "pop3s")
-TLS_PROTOCOLS = ("imaps", "pop3s")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# Re-exported: tests use harness.make_message, harness.deliver, harness.LineClient, ...
+from harness_mail import deliver, make_maildir, make_message  # noqa: E402,F401
+from harness_net import (HOST, IO_TIMEOUT, PROTOCOLS, TLS_PROTOCOLS, HarnessError,  # noqa: E402,F401
+                         LineClient, client_ssl_context, greeting_ok, metrics_scrape,
+                         parse_metrics, read_greeting)
+
 # ASan/UBSan builds start slowly; bounded anyway so a hung server fails the test instead of ctest.
 START_TIMEOUT = float(os.environ.get("MB_START_TIMEOUT", "30"))
 STOP_TIMEOUT = 10.0
-IO_TIMEOUT = float(os.environ.get("MB_IO_TIMEOUT", "15"))
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_USERS = {"alice": "alice-secret", "bob": "bob-secret"}
 DEFAULT_HASHED_USERS = {"carol": "carol-secret"}
-
-
-class HarnessError(AssertionError):
-    """A harness step failed (start-up, greeting, stop). Subclasses AssertionError so that
-    unittest reports it as a test failure, not an error in the test code."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,78 +138,6 @@ def make_cert(directory: str | os.PathLike, cn: str = "localhost") -> tuple[str,
     return str(cert), str(key)
 
 
-def client_ssl_context() -> ssl.SSLContext:
-    """A client TLS context that accepts the test's self-signed certificate."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    return ctx
-
-
-# ---------------------------------------------------------------------------------------------
-# Messages and Maildir delivery
-
-
-def make_message(subject: str = "test message", body: str = "Hello from the harness.\r\n",
-                 sender: str = "sender@example.org", to: str = "alice@example.org",
-                 date: str | None = None, headers: Mapping[str, str] | None = None,
-                 message_id: str | None = None) -> bytes:
-    """An RFC 5322 message with CRLF line ends (as stored by MDAs we mimic)."""
-    lines = [
-        f"From: {sender}",
-        f"To: {to}",
-        f"Subject: {subject}",
-        f"Date: {date or email.utils.formatdate(localtime=False)}",
-        f"Message-ID: {message_id or email.utils.make_msgid(domain='harness.test')}",
-    ]
-    for name, value in (headers or {}).items():
-        lines.append(f"{name}: {value}")
-    text = "\r\n".join(lines) + "\r\n\r\n" + body.replace("\r\n", "\n").replace("\n", "\r\n")
-    return text.encode()
-
-
-_delivery_counter = 0
-
-
-def deliver(maildir: str | os.PathLike, message: bytes | str, folder: str | None = None,
-            flags: str | None = None) -> str:
-    """Deliver like an MDA (maildir(5)): write to tmp/, fsync, rename into new/ (or into cur/
-    with ':2,FLAGS' when `flags` is given, e.g. "S" or "FS"). `folder` is a Maildir++ folder
-    name such as "Archive" or "A.B" (created with its maildirfolder marker if missing).
-    Returns the final path."""
-    global _delivery_counter
-    _delivery_counter += 1
-    root = Path(maildir)
-    if folder and folder.upper() != "INBOX":
-        root = root / ("." + folder.replace("/", "."))
-        for sub in ("cur", "new", "tmp"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-        (root / "maildirfolder").touch()
-    if isinstance(message, str):
-        message = message.encode()
-    now = time.time()
-    unique = (f"{int(now)}.M{int((now % 1) * 1e6)}P{os.getpid()}Q{_delivery_counter}."
-              f"{socket.gethostname().replace('/', '_').replace(':', '_')}")
-    tmp = root / "tmp" / unique
-    with open(tmp, "wb") as f:
-        f.write(message)
-        f.flush()
-        os.fsync(f.fileno())
-    if flags is None:
-        final = root / "new" / unique
-    else:
-        final = root / "cur" / f"{unique}:2,{''.join(sorted(flags))}"
-    os.rename(tmp, final)
-    return str(final)
-
-
-def make_maildir(path: str | os.PathLike) -> str:
-    """Create an empty Maildir (cur, new, tmp) at `path`; returns it."""
-    for sub in ("cur", "new", "tmp"):
-        Path(path, sub).mkdir(parents=True, exist_ok=True)
-    return str(path)
-
-
 # ---------------------------------------------------------------------------------------------
 # Config rendering
 
@@ -257,34 +185,6 @@ def _merge(base: dict, extra: Mapping) -> dict:
         else:
             base[key] = value
     return base
-
-
-# ---------------------------------------------------------------------------------------------
-# Greetings
-
-
-def read_greeting(host: str, port: int, protocol: str, timeout: float = IO_TIMEOUT) -> str:
-    """Connect, do TLS first for imaps/pop3s, read one line; returns it (without CRLF)."""
-    with socket.create_connection((host, port), timeout=timeout) as raw:
-        sock = raw
-        if protocol in TLS_PROTOCOLS:
-            sock = client_ssl_context().wrap_socket(raw, server_hostname="localhost")
-        try:
-            data = b""
-            while b"\n" not in data and len(data) < 4096:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-            return data.split(b"\n", 1)[0].rstrip(b"\r").decode(errors="replace")
-        finally:
-            if sock is not raw:
-                with contextlib.suppress(OSError, ssl.SSLError):
-                    sock.close()
-
-
-def greeting_ok(protocol: str, line: str) -> bool:
-    return line.startswith("* OK") if protocol.startswith("imap") else line.startswith("+OK")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -603,83 +503,6 @@ class Server:
     def url(self, protocol: str, path: str = "") -> str:
         """curl URL, e.g. srv.url("pop3s", "/1") -> "pop3s://127.0.0.1:PORT/1"."""
         return f"{protocol}://{self.host}:{self.ports[protocol]}{path}"
-
-
-class LineClient:
-    """A tiny blocking client for exact protocol exchanges: send(bytes), readline(), expect()."""
-
-    def __init__(self, host: str, port: int, tls: bool = False, timeout: float = IO_TIMEOUT):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        if tls:
-            self.sock = client_ssl_context().wrap_socket(self.sock, server_hostname="localhost")
-        self.buf = b""
-
-    def send(self, data: bytes | str) -> None:
-        self.sock.sendall(data.encode() if isinstance(data, str) else data)
-
-    def readline(self) -> bytes:
-        """One line including CRLF; b"" at EOF."""
-        while b"\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                line, self.buf = self.buf, b""
-                return line
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line + b"\n"
-
-    def read_until(self, prefix: bytes) -> list[bytes]:
-        """Lines up to and including the first one starting with `prefix` (e.g. b"a1 ")."""
-        lines = []
-        while True:
-            line = self.readline()
-            if not line:
-                raise HarnessError(f"EOF before a line starting with {prefix!r}: {lines!r}")
-            lines.append(line)
-            if line.startswith(prefix):
-                return lines
-
-    def start_tls(self) -> None:
-        """Upgrade in place after the server said OK to STARTTLS/STLS."""
-        self.sock = client_ssl_context().wrap_socket(self.sock, server_hostname="localhost")
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError):
-            self.sock.close()
-
-    def __enter__(self) -> "LineClient":
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        self.close()
-        return False
-
-
-def metrics_scrape(host: str, port: int, path: str = "/metrics",
-                   timeout: float = IO_TIMEOUT) -> tuple[int, str]:
-    """GET path over HTTP/1.0; returns (status, body)."""
-    with socket.create_connection((host, port), timeout=timeout) as s:
-        s.sendall(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
-    return status, body.decode(errors="replace")
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    """Prometheus text format -> {'name{label="v",...}': value} (labels as written)."""
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        key, _, value = line.rpartition(" ")
-        samples[key] = float(value)
-    return samples
 
 
 class TestCase(unittest.TestCase):
