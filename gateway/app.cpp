@@ -105,6 +105,17 @@ struct Gateway {
   std::unique_ptr<net::Server> server;
 };
 
+// Runs the loop until no thread-pool request is in flight (or `limit` passes), so the
+// completions of work queued by the store and the authenticator run before their owners go.
+void drain_pending_work(uv_loop_t* loop, std::chrono::seconds limit) {
+  uv_update_time(loop);
+  const std::uint64_t deadline = uv_now(loop) + static_cast<std::uint64_t>(limit.count()) * 1000;
+  while (loop->active_reqs.count > 0 && uv_now(loop) < deadline) {
+    uv_run(loop, UV_RUN_ONCE);
+    uv_update_time(loop);
+  }
+}
+
 }  // namespace
 
 int run(const config::Config& cfg, const std::string& config_path) {
@@ -242,7 +253,18 @@ int run(const config::Config& cfg, const std::string& config_path) {
 
     log::info("mailbridge {} running (config {})", MB_VERSION, config_path);
     loop.run();
+    // Orderly teardown while the loop still runs: first the connections (so sessions drop
+    // their mailboxes), then let queued thread-pool work finish (its completions may hold the
+    // last reference to a mailbox, whose destructor closes inotify handles), then the store
+    // and the authenticator, then their close callbacks.
+    gw->exporter.reset();
+    gw->server.reset();
+    drain_pending_work(loop.get(), std::chrono::seconds(5));
     gw.reset();
+    sigterm.close();
+    sigint.close();
+    sighup.close();
+    uv_run(loop.get(), UV_RUN_NOWAIT);
     log::info("mailbridge stopped");
   }
   loop.close();
