@@ -115,7 +115,6 @@ bool SearchJob::match_text(const MessageContext& m, std::string_view needle, boo
     stack.pop_back();
     if (!p->children.empty()) {
       for (const auto& c : p->children) stack.push_back(&c);
-      if (p->is_message() && header) continue;
       continue;
     }
     if (p->body.end() > m.text.size()) continue;
