@@ -20,6 +20,7 @@
 #include "gateway/config/config.hpp"
 #include "gateway/demo.hpp"
 #include "gateway/health/healthcheck.hpp"
+#include "gateway/net/self_signed.hpp"
 
 #ifndef MB_VERSION
 #define MB_VERSION "0.0.0"
@@ -33,6 +34,7 @@ constexpr std::string_view kUsage =
     "       mailbridge --demo DIR\n"
     "       mailbridge hash-password [--scheme SHA512-CRYPT|SHA256-CRYPT|BLF-CRYPT|ARGON2ID|PLAIN]\n"
     "       mailbridge healthcheck --config FILE\n"
+    "       mailbridge generate-cert --cert FILE --key FILE [--cn NAME]\n"
     "       mailbridge --version\n";
 
 int usage_error(std::string_view why) {
@@ -65,6 +67,30 @@ int hash_password_command(const std::vector<std::string_view>& args) {
   return 0;
 }
 
+// A self-signed certificate made with mbedTLS (the Docker entrypoint uses it when no
+// certificate is mounted); no openssl CLI needed.
+int generate_cert_command(const std::vector<std::string_view>& args) {
+  std::string cert, key, cn = "localhost";
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--cert" && i + 1 < args.size()) {
+      cert = std::string(args[++i]);
+    } else if (args[i] == "--key" && i + 1 < args.size()) {
+      key = std::string(args[++i]);
+    } else if (args[i] == "--cn" && i + 1 < args.size()) {
+      cn = std::string(args[++i]);
+    } else {
+      return usage_error("generate-cert: unexpected argument " + std::string(args[i]));
+    }
+  }
+  if (cert.empty() || key.empty()) return usage_error("generate-cert: --cert and --key are required");
+  if (auto r = mb::net::generate_self_signed(cert, key, cn); !r) {
+    std::cerr << "mailbridge: generate-cert: " << r.error() << "\n";
+    return 1;
+  }
+  std::cout << "wrote self-signed certificate " << cert << " (CN=" << cn << ") and key " << key << "\n";
+  return 0;
+}
+
 mb::Result<mb::config::Config, int> load(const std::string& path) {
   auto cfg = mb::config::load_config(path);
   if (!cfg) {
@@ -81,6 +107,7 @@ int main(int argc, char** argv) {
   if (args.empty()) return usage_error("nothing to do");
 
   if (args[0] == "hash-password") return hash_password_command({args.begin() + 1, args.end()});
+  if (args[0] == "generate-cert") return generate_cert_command({args.begin() + 1, args.end()});
 
   std::string config_path, demo_dir;
   bool check = false, version = false, healthcheck = false;
