@@ -391,6 +391,8 @@ void FetchJob::run() {
             return;
           }
           structure_ = mime::parse_message(text_);
+          // Cache the renderings too: a later FETCH ENVELOPE BODYSTRUCTURE is a copy.
+          render::memoize(*structure_);
           mb.cache_put(uid, store::CacheField::mime_structure, mime::serialize(*structure_));
         }
       }

@@ -7,6 +7,7 @@
 // the cached MIME structure where it is enough (headers only).
 #include <algorithm>
 
+#include "protocols/imap/render/render.hpp"
 #include "protocols/imap/response.hpp"
 #include "protocols/imap/session_impl.hpp"
 #include "protocols/mime/decode.hpp"
@@ -245,6 +246,7 @@ void SearchJob::run() {
       bool whole = (need_ & kNeedBody) != 0 || !structure_;
       if (!structure_ && whole) {
         structure_ = mime::parse_message(data_);
+        render::memoize(*structure_);
         mb.cache_put(uid, store::CacheField::mime_structure, mime::serialize(*structure_));
       }
       if (whole) {
