@@ -145,6 +145,9 @@ class Mailbox {
   // with uid >= that value is recent for this caller and for no other session. Claims all
   // messages currently present that no other session has claimed.
   virtual Uid claim_recent() = 0;
+  // The UID claim_recent() would return now, claiming nothing: EXAMINE and STATUS report
+  // \Recent without removing it (RFC 3501 §6.3.2). Default: nothing is recent.
+  virtual Uid first_recent() const { return uidnext(); }
 
   // Look on disk for changes made outside this process (MDA delivery, other servers) and
   // apply and broadcast them. inotify makes this mostly unnecessary; sessions call it on

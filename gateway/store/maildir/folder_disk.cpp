@@ -73,6 +73,37 @@ std::uint64_t wire_size_of(std::string_view stored, bool& prev_cr) {
 FolderDisk::FolderDisk(std::string dir, bool fsync, bool create_if_missing)
     : dir_(std::move(dir)), fsync_(fsync), create_(create_if_missing) {}
 
+std::uint32_t FolderDisk::next_uidvalidity(std::uint32_t current) {
+  // The counter lives at the user's root (DELETE removes the folder directory with anything
+  // kept beside its uidlist), under its own lock so two folders or two processes never draw
+  // the same value. A folder's own copy (written by earlier versions) is honoured as well.
+  const std::string& root = uidvalidity_root_.empty() ? dir_ : uidvalidity_root_;
+  std::uint32_t now = static_cast<std::uint32_t>(std::time(nullptr));
+  auto read_last = [](const std::string& path) -> std::uint32_t {
+    auto t = read_whole_file(path);
+    return t && *t ? static_cast<std::uint32_t>(std::strtoul((*t)->c_str(), nullptr, 10)) : 0;
+  };
+  std::string lock_path = root + "/" + kLastUidValidity + ".lock";
+  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock) {
+    while (::flock(lock.get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  std::uint32_t last = read_last(root + "/" + kLastUidValidity);
+  if (root != dir_) last = std::max(last, read_last(dir_ + "/" + kLastUidValidity));
+  std::uint32_t fresh = std::max({now, current + 1, last + 1});
+  std::string tmp = root + "/" + kLastUidValidity + ".mbtmp";
+  std::string text = std::to_string(fresh) + "\n";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  bool ok = fd && write_all(fd.get(), text.data(), text.size()) && (!fsync_ || ::fsync(fd.get()) == 0);
+  fd.reset();
+  if (!ok || ::rename(tmp.c_str(), (root + "/" + kLastUidValidity).c_str()) != 0)
+    mb::log::warn("store: cannot record UIDVALIDITY {} in {}: {}", fresh, root, std::strerror(errno));
+  else if (fsync_)
+    fsync_dir(root);
+  return fresh;
+}
+
 StoreResult<void> FolderDisk::write_atomic(const std::string& name, const std::string& content) {
   std::string tmp = fmt::format("{}/{}.mbtmp", dir_, name);
   std::string dst = dir_ + "/" + name;
@@ -200,14 +231,9 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   bool was_reset = false;  // new UIDVALIDITY: every UID starts again from 1
   std::optional<UidList> loaded;
   auto reset = [&](const std::string& reason) {
-    // Never hand out a UIDVALIDITY twice for this folder, even within one second: the last
-    // one issued is kept beside the uidlist (which is what may have been lost).
-    std::uint32_t now = static_cast<std::uint32_t>(std::time(nullptr));
-    std::uint32_t last = 0;
-    if (auto t = read_whole_file(dir_ + "/" + kLastUidValidity); t && *t)
-      last = static_cast<std::uint32_t>(std::strtoul((*t)->c_str(), nullptr, 10));
-    std::uint32_t fresh = std::max({now, uidvalidity + 1, last + 1});
-    (void)write_atomic(kLastUidValidity, std::to_string(fresh) + "\n");
+    // Never hand out a UIDVALIDITY twice for this name, even within one second and across
+    // DELETE + CREATE (RFC 3501 §2.3.1.1): see next_uidvalidity().
+    std::uint32_t fresh = next_uidvalidity(uidvalidity);
     if (!reason.empty())
       mb::log::error("store: {}: {}; new UIDVALIDITY {} (was {})", dir_, reason, fresh, uidvalidity);
     uidvalidity = fresh;

@@ -51,6 +51,8 @@ class FolderDisk {
   FolderDisk(std::string dir, bool fsync, bool create_if_missing);
 
   const std::string& dir() const { return dir_; }
+  // The user's Maildir root, where the per-user UIDVALIDITY counter lives (default: dir).
+  void set_uidvalidity_root(std::string root) { uidvalidity_root_ = std::move(root); }
 
   // Full synchronisation with the directory (see above).
   StoreResult<SyncOutcome> sync(const MessageTable& current, std::uint32_t uidvalidity, Uid next_uid);
@@ -86,6 +88,10 @@ class FolderDisk {
   StoreResult<void> load_keywords();
   StoreResult<void> write_atomic(const std::string& name, const std::string& content);
   void clean_tmp();
+  // A UIDVALIDITY never issued before for any folder of the user: max(now, last + 1,
+  // current + 1), recorded (temp + fsync + rename) under a lock before it is returned.
+  std::uint32_t next_uidvalidity(std::uint32_t current);
+  std::string uidvalidity_root_;
   void touch(const std::string& path);
   std::vector<std::string> touched_;
   std::vector<std::pair<Uid, std::int64_t>> load_dates() const;

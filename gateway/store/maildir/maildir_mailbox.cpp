@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <set>
 
 #include "gateway/log/log.hpp"
@@ -17,6 +18,7 @@ namespace {
 constexpr std::uint64_t kDebounceMs = 5;
 constexpr std::size_t kMaxOwnEvents = 10000;
 constexpr int kMaxDeferrals = 40;  // x kDebounceMs
+constexpr const char* kRecentFile = "mailbridge-recent";
 
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -37,11 +39,24 @@ KeywordMask mask_of(const std::vector<std::string>& table, const std::vector<std
   return m;
 }
 
+// libuv's UV_HANDLE_CLOSED bit (src/uv-common.h, stable across 1.x): the close has completed.
+constexpr unsigned kUvHandleClosed = 0x00000002;
+
+// Closes and frees a handle we allocated. At shutdown mb::uv::Loop::close() may already have
+// closed it (its sweep calls uv_close(h, nullptr) on every handle left open, then runs the loop
+// until the closes complete); a second uv_close() aborts. Then the memory is ours to free once
+// the close has completed; should the sweep's close still be pending, the few bytes are left
+// rather than freed under libuv.
 template <class T>
 void close_handle(T*& h) {
   if (!h) return;
-  h->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* p) { delete reinterpret_cast<T*>(p); });
+  auto* base = reinterpret_cast<uv_handle_t*>(h);
+  base->data = nullptr;
+  if (uv_is_closing(base) == 0) {
+    uv_close(base, [](uv_handle_t* p) { delete reinterpret_cast<T*>(p); });
+  } else if ((base->flags & kUvHandleClosed) != 0) {
+    delete h;
+  }
   h = nullptr;
 }
 
@@ -72,7 +87,9 @@ MaildirMailbox::MaildirMailbox(std::shared_ptr<UserContext> user, std::string na
       loop_(user_->loop),
       name_(std::move(name)),
       dir_(dir),
-      disk_(std::move(dir), user_->fsync, create) {}
+      disk_(std::move(dir), user_->fsync, create) {
+  disk_.set_uidvalidity_root(user_->root);
+}
 
 MaildirMailbox::~MaildirMailbox() {
   close_handle(watch_new_);
@@ -85,12 +102,17 @@ MaildirMailbox::~MaildirMailbox() {
 void MaildirMailbox::start() {
   auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
   auto cache_text = std::make_shared<StoreResult<std::optional<std::string>>>();
+  auto stored_recent = std::make_shared<Uid>(0);
   enqueue(
-      [this, outcome, cache_text] {
+      [this, outcome, cache_text, stored_recent] {
         *outcome = disk_.sync(table_, uidvalidity_, uidnext_);
         if (*outcome) *cache_text = read_whole_file(dir_ + "/mailbridge-cache");
+        if (*outcome) {
+          auto t = read_whole_file(dir_ + "/" + kRecentFile);
+          if (t && *t) *stored_recent = static_cast<Uid>(std::strtoul((*t)->c_str(), nullptr, 10));
+        }
       },
-      [this, outcome, cache_text] {
+      [this, outcome, cache_text, stored_recent] {
         if (!*outcome) {
           failed_ = outcome->error();
           auto it = user_->registry->by_dir.find(dir_);
@@ -100,7 +122,11 @@ void MaildirMailbox::start() {
         }
         Uid from_new = (*outcome)->first_from_new;
         apply_sync(std::move(**outcome));
+        // RFC 3501 §2.3.2: recent = arrived since the last session claimed. Without a record
+        // (a tree we have not opened before), what is still in new/ is recent.
         recent_from_ = from_new != 0 ? from_new : uidnext_;
+        if (*stored_recent != 0) recent_from_ = std::min(recent_from_, *stored_recent);
+        if (recent_from_ != *stored_recent) save_recent();
         started_ = true;
         // Per-message cache: "uid len\n<bytes>\n" records; unknown UIDs dropped.
         if (*cache_text && **cache_text) {
@@ -241,7 +267,23 @@ std::uint32_t MaildirMailbox::recent_count() const {
 Uid MaildirMailbox::claim_recent() {
   Uid first = recent_from_;
   recent_from_ = uidnext_;
+  if (first != recent_from_) save_recent();
   return first;
+}
+
+void MaildirMailbox::save_recent() {
+  // Queued like any operation so writes land in order; losing one (crash) only makes a
+  // message \Recent once more, which RFC 3501 allows for a new session.
+  std::string text = std::to_string(recent_from_) + "\n";
+  enqueue(
+      [this, text] {
+        std::string tmp = dir_ + "/" + kRecentFile + ".mbtmp";
+        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+        if (!fd || !write_all(fd.get(), text.data(), text.size())) return;
+        fd.reset();
+        ::rename(tmp.c_str(), (dir_ + "/" + kRecentFile).c_str());
+      },
+      [] {});
 }
 
 std::vector<Change> MaildirMailbox::apply_sync(SyncOutcome&& out) {

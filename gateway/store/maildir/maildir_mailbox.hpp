@@ -64,6 +64,7 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   void add_observer(MailboxObserver* observer) override;
   void remove_observer(MailboxObserver* observer) override;
   Uid claim_recent() override;
+  Uid first_recent() const override { return recent_from_; }
   void rescan(std::function<void(StoreResult<void>)> done) override;
   void append(AppendRequest request, MailboxObserver* origin,
               std::function<void(StoreResult<Uid>)> done) override;
@@ -106,6 +107,7 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   void schedule_rescan();
   void watch(const std::string& sub, uv_fs_event_t*& handle);
   void save_cache();
+  void save_recent();
 
   std::shared_ptr<UserContext> user_;
   uv_loop_t* loop_;
@@ -116,6 +118,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::uint32_t uidvalidity_ = 0;
   Uid uidnext_ = 1;
   ModSeq modseq_ = 1;
+  // First UID not yet claimed by any session; persisted in mailbridge-recent so messages
+  // appended while no session had the folder open stay \Recent for the next one.
   Uid recent_from_ = 0;
   bool started_ = false;
   std::optional<Error> failed_;
