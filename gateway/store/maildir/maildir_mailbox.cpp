@@ -591,22 +591,37 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
   detail::post_work(
       loop_,
       [rs = read_state_, result, uid, offset, max_len, base = std::string(table_.base(i)), flags = m.flags,
-       kw = m.keywords, dir = dir_] {
-        std::lock_guard<std::mutex> lock(rs->mutex);
-        WireCursor& c = rs->cursor;
-        if (c.uid != uid || !c.fd || c.wire_off > offset) {
+       kw = m.keywords, wire = m.size, dir = dir_] {
+        // Take the idle cursor of this message that is nearest before `offset`, if any.
+        std::unique_ptr<WireCursor> cur;
+        {
+          std::lock_guard<std::mutex> lock(rs->mutex);
+          auto& idle = rs->idle;
+          std::size_t best = idle.size();
+          for (std::size_t k = idle.size(); k-- > 0;) {
+            const WireCursor& w = *idle[k];
+            if (w.uid == uid && w.wire_off <= offset && (best == idle.size() || w.wire_off > idle[best]->wire_off))
+              best = k;
+          }
+          if (best != idle.size()) {
+            cur = std::move(idle[best]);
+            idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(best));
+          }
+        }
+        if (!cur) {
+          cur = std::make_unique<WireCursor>();
           FolderDisk finder(dir, false, false);
           auto path = finder.locate(base, flags, kw);
           if (!path) {
             *result = mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", base});
-            c = WireCursor{};
             return;
           }
-          if (auto o = wire_open(c, uid, *path); !o) {
+          if (auto o = wire_open(*cur, uid, *path); !o) {
             *result = mb::unexpected(o.error());
             return;
           }
         }
+        WireCursor& c = *cur;
         if (c.wire_off < offset) {
           if (auto s = wire_read(c, offset - c.wire_off, nullptr); !s) {
             *result = mb::unexpected(s.error());
@@ -614,10 +629,19 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
           }
         }
         std::string out;
-        out.reserve(std::min<std::size_t>(max_len, 1u << 20));
+        // One allocation: the wire size is known (,W= or measured at sync).
+        out.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(max_len, wire > offset ? wire - offset : 0)));
         if (auto r = wire_read(c, max_len, &out); !r) {
           *result = mb::unexpected(r.error());
           return;
+        }
+        {
+          std::lock_guard<std::mutex> lock(rs->mutex);
+          auto& idle = rs->idle;
+          // Kept also at the end of the file: the caller's last read (empty, at the end) then
+          // costs nothing. The least recently used one makes room.
+          if (idle.size() >= ReadState::kMaxIdle) idle.erase(idle.begin());
+          idle.push_back(std::move(cur));
         }
         *result = std::move(out);
       },

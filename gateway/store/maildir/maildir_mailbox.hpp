@@ -6,8 +6,9 @@
 // blocking half on the libuv pool (FolderDisk), then applies the result on the loop, assigns
 // modseqs, tells every observer (except the origin about its own change) and completes, all
 // in the same loop turn. While an operation runs, the loop does not modify the table, which
-// is why the pool half may read it. Reads are not queued: they run concurrently with a cached
-// WireCursor and find renamed files by their base name.
+// is why the pool half may read it. Reads are not queued: they run concurrently, each with a
+// cursor from a small per-folder LRU keyed by UID; the file is opened by its exact current
+// name (base + flags), and only a name the flags do not predict costs a directory search.
 // External changes: uv_fs_event on new/ and cur/ schedules a debounced (5 ms) sync, unless
 // every event names a file our own operations just touched.
 #pragma once
@@ -135,9 +136,13 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::uint64_t event_syncs_ = 0;
   std::vector<std::string> pending_events_;           // names from uv_fs_event since the last timer
   std::unordered_multiset<std::string> own_events_;  // names our own operations touched
+  // Idle read cursors, least recently used first. A read takes one out (so sessions reading
+  // different messages of this folder at once each keep their own open file and position,
+  // and the mutex is held only to pick), and puts it back when done.
   struct ReadState {
+    static constexpr std::size_t kMaxIdle = 8;
     std::mutex mutex;
-    WireCursor cursor;
+    std::vector<std::unique_ptr<WireCursor>> idle;
   };
   std::shared_ptr<ReadState> read_state_ = std::make_shared<ReadState>();
   std::map<Uid, std::string> cache_;

@@ -3,10 +3,12 @@
 // Streams a stored message (LF or CRLF line ends) as its wire form (CRLF) from any wire
 // offset. A WireCursor keeps the open fd and the (file offset, wire offset) pair, so reading
 // a message sequentially in chunks costs O(chunk) per call and never holds the whole message
-// in memory; a jump backwards reopens from the start. Pool threads only.
+// in memory; a jump backwards reopens from the start. Blocks are read straight into the
+// output; line runs are found with memchr and converted with one append each. Pool threads only.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "gateway/store/maildir/fs_util.hpp"
@@ -19,6 +21,7 @@ struct WireCursor {
   std::string path;
   UniqueFd fd;
   std::uint64_t file_off = 0;
+  std::optional<std::uint64_t> file_size;  // at open (Maildir files are immutable)
   std::uint64_t wire_off = 0;
   bool prev_cr = false;     // last file byte consumed was CR
   bool pending_lf = false;  // emitted the CR of an inserted CRLF, LF still owed
