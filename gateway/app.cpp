@@ -10,6 +10,7 @@
 #include "gateway/metrics/gateway_metrics.hpp"
 #include "gateway/metrics/http_exporter.hpp"
 #include "gateway/metrics/registry.hpp"
+#include "gateway/metrics/session_metrics.hpp"
 #include "gateway/net/server.hpp"
 #include "gateway/net/tls_context.hpp"
 #include "gateway/store/registry.hpp"
@@ -90,7 +91,8 @@ struct Gateway {
       : auth(loop, cfg.auth.passwd_file,
              auth::AuthSettings{.failure_delay_ms = cfg.auth.failure_delay_ms,
                                 .failure_delay_max_ms = cfg.auth.failure_delay_max_ms}),
-        metrics(registry, MB_VERSION) {}
+        metrics(registry, MB_VERSION),
+        session_metrics(metrics) {}
 
   auth::PasswdAuthenticator auth;
   std::unique_ptr<store::Storage> storage;
@@ -101,6 +103,7 @@ struct Gateway {
   std::unique_ptr<imap::Services> imap_services;
   metrics::Registry registry;
   metrics::GatewayMetrics metrics;
+  metrics::SessionMetrics session_metrics;
   std::unique_ptr<metrics::HttpExporter> exporter;
   std::unique_ptr<net::Server> server;
 };
@@ -166,6 +169,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
       return 1;
     }
     gw->pop3_cfg.uidl_format = *uidl;
+    gw->pop3_cfg.events = &gw->session_metrics;
     gw->imap_cfg = imap_settings(cfg);
     gw->pop3_services = std::make_unique<pop3::Services>(
         pop3::Services{gw->auth, *gw->storage, gw->pop3_locks});

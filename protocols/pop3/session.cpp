@@ -86,6 +86,7 @@ void Pop3Session::set_busy(bool busy) {
 
 void Pop3Session::finish_async() {
   busy_ = false;
+  command_finished();
   process_input();
   flush();
 }
@@ -122,6 +123,7 @@ bool Pop3Session::apop_offered() const { return settings_.apop && services_.auth
 // proto::Session
 
 void Pop3Session::on_start() {
+  if (settings_.events != nullptr) settings_.events->session_started("pop3", sink_.is_tls());
   sink_.set_idle_timeout(settings_.authorization_timeout);
   std::string greeting = "mailbridge POP3 ready.";
   if (apop_offered()) {
@@ -161,6 +163,7 @@ void Pop3Session::on_writable() {
 
 void Pop3Session::on_tls_ready() {
   if (state_ != State::tls_pending) return;
+  if (settings_.events != nullptr) settings_.events->tls_upgraded("pop3");
   // RFC 2595 §4: the session restarts in AUTHORIZATION; nothing learned before TLS is kept.
   state_ = State::authorization;
   have_pending_user_ = false;
@@ -190,6 +193,7 @@ void Pop3Session::on_timeout() {
 
 void Pop3Session::on_closed() {
   if (state_ == State::closed) return;
+  if (settings_.events != nullptr) settings_.events->session_ended("pop3");
   if (!user_.empty()) log_info("disconnected");
   state_ = State::closed;
   release();
@@ -263,7 +267,50 @@ void Pop3Session::handle_line(std::string_view line) {
   handle_command(*parsed);
 }
 
+namespace {
+const char* verb_name(Verb verb) {
+  switch (verb) {
+    case Verb::user: return "USER";
+    case Verb::pass: return "PASS";
+    case Verb::apop: return "APOP";
+    case Verb::auth: return "AUTH";
+    case Verb::stls: return "STLS";
+    case Verb::capa: return "CAPA";
+    case Verb::quit: return "QUIT";
+    case Verb::stat: return "STAT";
+    case Verb::list: return "LIST";
+    case Verb::retr: return "RETR";
+    case Verb::dele: return "DELE";
+    case Verb::noop: return "NOOP";
+    case Verb::rset: return "RSET";
+    case Verb::top: return "TOP";
+    case Verb::uidl: return "UIDL";
+    case Verb::unknown: break;
+  }
+  return "UNKNOWN";
+}
+}  // namespace
+
 void Pop3Session::handle_command(const Command& cmd) {
+  if (settings_.events != nullptr) {
+    command_name_ = verb_name(cmd.verb);
+    command_start_ = std::chrono::steady_clock::now();
+  }
+  dispatch_command(cmd);
+  if (!busy_) command_finished();
+}
+
+void Pop3Session::command_finished() {
+  if (command_name_ == nullptr || settings_.events == nullptr) return;
+  settings_.events->command_done("pop3", command_name_, std::chrono::steady_clock::now() - command_start_);
+  command_name_ = nullptr;
+}
+
+void Pop3Session::report_login(std::string_view result) {
+  if (settings_.events != nullptr) settings_.events->login("pop3", result);
+}
+
+void Pop3Session::dispatch_command(const Command& cmd) {
   // RFC 1939 §7: PASS must follow USER directly.
   const bool after_user = have_pending_user_;
   have_pending_user_ = false;

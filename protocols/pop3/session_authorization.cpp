@@ -150,11 +150,14 @@ void Pop3Session::login_failed(std::string_view text) {
 void Pop3Session::on_auth(const auth::AuthOutcome& outcome) {
   if (!active()) return;
   if (outcome.status == auth::AuthStatus::temp_failure) {
+    report_login("error");
     return login_failed("[SYS/TEMP] Temporary authentication failure.");
   }
   if (outcome.status != auth::AuthStatus::ok) {
+    report_login("failed");
     return login_failed("[AUTH] Authentication failed.");
   }
+  report_login("ok");
   user_ = outcome.user;
   const auto now = LockRegistry::Clock::now();
   if (!services_.locks.login_allowed(user_, settings_.login_delay, now)) {

@@ -17,6 +17,8 @@
 //    sizes never change during the session; deletions are only marks until QUIT.
 #pragma once
 
+#include <chrono>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -100,6 +102,10 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   void process_input();
   void handle_line(std::string_view line);
   void handle_command(const Command& cmd);
+  void dispatch_command(const Command& cmd);
+  // Metrics (Settings::events): a command is timed from its line to its final response.
+  void command_finished();
+  void report_login(std::string_view result);
   bool plaintext_allowed() const;
   void log_info(std::string_view what) const;
 
@@ -168,6 +174,9 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   std::uint32_t live_count_ = 0;    // messages not marked deleted
   std::uint64_t live_size_ = 0;
   std::optional<Transfer> transfer_;
+
+  const char* command_name_ = nullptr;  // the command being timed, or null
+  std::chrono::steady_clock::time_point command_start_{};
 };
 
 }  // namespace mb::pop3

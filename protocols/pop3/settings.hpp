@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "protocols/common/session_events.hpp"
 #include "protocols/pop3/uidl_format.hpp"
 
 namespace mb::auth {
@@ -51,6 +52,8 @@ struct Settings {
   // in TRANSACTION state; before login we are stricter.
   std::chrono::seconds authorization_timeout{60};
   std::chrono::seconds transaction_timeout{600};
+  // Where sessions report logins and command latencies (metrics); may be null.
+  proto::SessionEvents* events = nullptr;
 };
 
 struct Services {
