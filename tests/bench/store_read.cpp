@@ -1,7 +1,7 @@
 // Bench: read every message of a Maildir through Mailbox::read() in 64 KB chunks.
-//   store_read [--parallel K] [--rounds R] DIR
+//   store_read [--parallel K] [--rounds R] [--max-size BYTES] DIR
 // Opens DIR as the user's INBOX (the first open is not timed), then R rounds of reading all
-// messages to the end, K messages in flight at once (K sessions reading different messages of
+// messages (of at most BYTES wire octets) to the end, K messages in flight at once (K sessions reading different messages of
 // one folder). Prints per round: server CPU (process, all threads) and wall µs per message,
 // and MB/s of wire octets. DIR gets mailbridge-* files: point it at a copy.
 #include <uv.h>
@@ -66,14 +66,16 @@ struct Reader {
 
 int main(int argc, char** argv) {
   int parallel = 1, rounds = 3;
+  std::uint64_t max_size = ~std::uint64_t{0};
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) parallel = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--max-size") == 0 && i + 1 < argc) max_size = std::strtoull(argv[++i], nullptr, 10);
     else dir = argv[i];
   }
   if (dir.empty() || parallel < 1) {
-    std::fprintf(stderr, "usage: store_read [--parallel K] [--rounds R] DIR\n");
+    std::fprintf(stderr, "usage: store_read [--parallel K] [--rounds R] [--max-size BYTES] DIR\n");
     return 2;
   }
   uv_loop_t loop;
@@ -100,6 +102,7 @@ int main(int argc, char** argv) {
     std::vector<Uid> uids;
     std::uint64_t wire_total = 0;
     for (const auto& m : box->messages()) {
+      if (m.size > max_size) continue;
       uids.push_back(m.uid);
       wire_total += m.size;
     }

@@ -9,6 +9,7 @@
 #include "gateway/log/log.hpp"
 #include "gateway/store/detail/pool_work.hpp"
 #include "gateway/store/mailbox_name.hpp"
+#include "gateway/store/maildir/file_name.hpp"
 #include "gateway/store/maildir/user_context.hpp"
 #include "gateway/uv/work.hpp"
 
@@ -610,15 +611,22 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
         }
         if (!cur) {
           cur = std::make_unique<WireCursor>();
-          FolderDisk finder(dir, false, false);
-          auto path = finder.locate(base, flags, kw);
-          if (!path) {
-            *result = mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", base});
-            return;
-          }
-          if (auto o = wire_open(*cur, uid, *path); !o) {
-            *result = mb::unexpected(o.error());
-            return;
+          // The table's flags give the current name (our own renames update it): open that
+          // directly; only a name they do not predict (foreign info letters, a file still
+          // in new/) costs a directory search.
+          std::string exact = dir + "/cur/";
+          exact.append(base).append(info_suffix(flags, kw));
+          if (!wire_open(*cur, uid, exact)) {
+            FolderDisk finder(dir, false, false);
+            auto path = finder.locate(base, flags, kw);
+            if (!path) {
+              *result = mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", base});
+              return;
+            }
+            if (auto o = wire_open(*cur, uid, *path); !o) {
+              *result = mb::unexpected(o.error());
+              return;
+            }
           }
         }
         WireCursor& c = *cur;

@@ -94,6 +94,17 @@ StoreResult<void> wire_read(WireCursor& c, std::uint64_t max_len, std::string* o
     if (c.file_size && c.file_off >= *c.file_size) break;
     std::uint64_t want = std::min<std::uint64_t>(room, kBlock);
     if (c.file_size) want = std::min<std::uint64_t>(want, *c.file_size - c.file_off);
+    if (out && c.bare_lf) {
+      // An LF file (as Dovecot and we store them): convert from the block in one pass.
+      ssize_t n = ::pread(c.fd.get(), scratch, want, static_cast<off_t>(c.file_off));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return mb::unexpected(errno_error(errno, "read " + c.path));
+      }
+      if (n == 0) break;
+      convert(c, scratch, static_cast<std::size_t>(n), room, out);
+      continue;
+    }
     // Read straight into the caller's string; converted only from the first bare LF on.
     std::size_t base = out ? out->size() : 0;
     char* dst = scratch;
@@ -126,6 +137,7 @@ StoreResult<void> wire_read(WireCursor& c, std::uint64_t max_len, std::string* o
     // A bare LF at `clean`: the rest of the block needs converting (it grows), so it moves
     // out of the way first.
     std::size_t rest = got - clean;
+    c.bare_lf = true;
     if (out) {
       std::memcpy(scratch, dst + clean, rest);
       out->resize(base + clean);

@@ -25,6 +25,7 @@ struct WireCursor {
   std::uint64_t wire_off = 0;
   bool prev_cr = false;     // last file byte consumed was CR
   bool pending_lf = false;  // emitted the CR of an inserted CRLF, LF still owed
+  bool bare_lf = false;     // a bare LF was seen: read blocks aside and convert them
 };
 
 // Opens `path` and positions the cursor at wire offset 0.
