@@ -171,6 +171,7 @@ int run(const config::Config& cfg, const std::string& config_path) {
     gw->pop3_cfg.uidl_format = *uidl;
     gw->pop3_cfg.events = &gw->session_metrics;
     gw->imap_cfg = imap_settings(cfg);
+    gw->imap_cfg.events = &gw->session_metrics;
     gw->pop3_services = std::make_unique<pop3::Services>(
         pop3::Services{gw->auth, *gw->storage, gw->pop3_locks});
     gw->imap_services = std::make_unique<imap::Services>(imap::Services{gw->auth, *gw->storage});

@@ -5,6 +5,7 @@
 #include "protocols/imap/session.hpp"
 
 #include <array>
+#include <iterator>
 
 #include "gateway/log/log.hpp"
 #include "protocols/imap/capabilities.hpp"
@@ -114,6 +115,7 @@ bool ImapSession::output_full() const { return sink_.output_queued() > proto::kO
 // ---- proto::Session --------------------------------------------------------------------
 
 void ImapSession::on_start() {
+  if (settings_.events != nullptr) settings_.events->session_started("imap", sink_.is_tls());
   sink_.set_idle_timeout(settings_.preauth_timeout);
   out_ = "* OK [CAPABILITY " + capabilities() + "] " + settings_.greeting + "\r\n";
   send_out();
@@ -146,6 +148,7 @@ void ImapSession::on_writable() {
 void ImapSession::on_tls_ready() {
   if (closed_) return;
   tls_pending_ = false;
+  if (settings_.events != nullptr) settings_.events->tls_upgraded("imap");
   busy_ = false;
   sink_.resume_reading();
   process_input();
@@ -165,6 +168,7 @@ void ImapSession::on_timeout() {
 }
 
 void ImapSession::on_closed() {
+  if (!closed_ && settings_.events != nullptr) settings_.events->session_ended("imap");
   closed_ = true;
   if (mailbox_) {
     mailbox_->remove_observer(this);
@@ -222,6 +226,7 @@ void ImapSession::finish(std::string_view status, std::string_view text) {
   if (status == "OK" || status == "NO") flush_updates(expunge_allowed());
   append_tagged(out_, tag_, status, text);
   send_out();
+  command_finished();
   if (job_) retired_job_ = std::move(job_);
   if (busy_) {
     busy_ = false;
@@ -237,11 +242,57 @@ void ImapSession::finish_error(const store::Error& error) {
   flush_updates(expunge_allowed());
   append_store_error(out_, tag_, error);
   send_out();
+  command_finished();
   if (job_) retired_job_ = std::move(job_);
   if (busy_) {
     busy_ = false;
     if (!closing_) sink_.resume_reading();
   }
+}
+
+// ---- metrics ---------------------------------------------------------------------------
+
+namespace {
+// Metric names: a fixed set (RFC 3501 command names; the UID forms apart), so a client
+// cannot grow the registry.
+const char* metric_name(CommandName name, bool uid) {
+  static constexpr const char* kPlain[] = {
+      "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
+      "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
+      "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
+      "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID"};
+  static_assert(std::size(kPlain) == std::size(kCommandNames));
+  if (uid) {
+    switch (name) {
+      case CommandName::fetch: return "UID FETCH";
+      case CommandName::search: return "UID SEARCH";
+      case CommandName::store: return "UID STORE";
+      case CommandName::copy: return "UID COPY";
+      case CommandName::move: return "UID MOVE";
+      case CommandName::expunge: return "UID EXPUNGE";
+      default: break;
+    }
+  }
+  auto index = static_cast<std::size_t>(name);
+  return index < std::size(kPlain) ? kPlain[index] : "UNKNOWN";
+}
+}  // namespace
+
+void ImapSession::command_started(const char* name) {
+  if (settings_.events == nullptr) return;
+  timed_command_ = name;
+  command_start_ = std::chrono::steady_clock::now();
+}
+
+void ImapSession::command_finished() {
+  if (timed_command_ == nullptr || settings_.events == nullptr) return;
+  settings_.events->command_done("imap", timed_command_,
+                                 std::chrono::steady_clock::now() - command_start_);
+  timed_command_ = nullptr;
+}
+
+void ImapSession::report_login(std::string_view result) {
+  if (settings_.events != nullptr) settings_.events->login("imap", result);
 }
 
 void ImapSession::close_after_output() {
@@ -302,6 +353,11 @@ void ImapSession::handle_parse_error(const ParseError& error) {
   }
   line += error.text.empty() ? std::string_view("Syntax error") : std::string_view(error.text);
   line += "\r\n";
+  if (!error.tag.empty() && settings_.events != nullptr) {
+    settings_.events->command_done(
+        "imap", error.command ? metric_name(*error.command, false) : "UNKNOWN",
+        std::chrono::steady_clock::duration::zero());
+  }
   if (error.fatal) {
     line += "* BYE Protocol error\r\n";
     sink_.send(line);
@@ -323,6 +379,7 @@ void ImapSession::dispatch(Command& command) {
   tag_ = std::move(command.tag);
   command_ = command.name;
   command_uid_ = command.uid;
+  command_started(metric_name(command.name, command.uid));
   auto index = static_cast<std::size_t>(command.name);
   if (index >= kCommands.size()) {
     finish("BAD", "Unknown command");
@@ -422,10 +479,13 @@ void ImapSession::finish_sasl_step(proto::sasl::Step step) {
       std::move(step.credentials.user), std::move(step.credentials.password), peer(),
       guarded([this](auth::AuthOutcome outcome) {
         if (outcome.status == auth::AuthStatus::ok) {
+          report_login("ok");
           logged_in(outcome);
         } else if (outcome.status == auth::AuthStatus::temp_failure) {
+          report_login("error");
           finish("NO", "[UNAVAILABLE] Temporary authentication failure");
         } else {
+          report_login("failed");
           finish("NO", "[AUTHENTICATIONFAILED] Authentication failed");
         }
       }));

@@ -15,6 +15,7 @@
 // proto::kOutputHighWater, continuing in on_writable().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -109,6 +110,8 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
 
   // Login state.
   void logged_in(const auth::AuthOutcome& outcome);  // async: opens the user store, finishes
+  // Metrics: the authenticator's verdict, "ok" | "failed" | "error" (SessionEvents::login).
+  void report_login(std::string_view result);
   store::UserStore& user_store() { return *user_store_; }
   const std::string& user() const { return user_; }
 
@@ -159,6 +162,9 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   void end_idle();
   void flush_updates(bool allow_expunge);
   bool expunge_allowed() const;
+  // Metrics (Settings::events): a command is timed from its parse to its tagged response.
+  void command_started(const char* name);
+  void command_finished();
 
   proto::SessionSink& sink_;
   const Settings& settings_;
@@ -190,6 +196,9 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   bool waiting_writable_ = false;
   std::unique_ptr<Job> job_;
   std::unique_ptr<Job> retired_job_;
+
+  const char* timed_command_ = nullptr;  // the command being timed, or null
+  std::chrono::steady_clock::time_point command_start_{};
 };
 
 // ---- command families (commands/*.cpp) --------------------------------------------------

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "protocols/common/session_events.hpp"
+
 namespace mb::auth {
 class Authenticator;
 }
@@ -41,6 +43,9 @@ struct Settings {
   std::vector<std::string> capability_extras;
   // Server name in the greeting.
   std::string greeting = "mailbridge ready";
+  // Metrics seam (nullable, not owned): sessions, logins, TLS upgrades and per-command
+  // latency from parse to the tagged response. The gateway points it at its metrics.
+  proto::SessionEvents* events = nullptr;
 };
 
 struct Services {

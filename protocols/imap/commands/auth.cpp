@@ -32,10 +32,13 @@ void login(ImapSession& s, Command& c) {
       std::move(args.user), std::move(args.password), s.peer(),
       s.guarded([&s](auth::AuthOutcome outcome) {
         if (outcome.status == auth::AuthStatus::ok) {
+          s.report_login("ok");
           s.logged_in(outcome);
         } else if (outcome.status == auth::AuthStatus::temp_failure) {
+          s.report_login("error");
           s.finish("NO", "[UNAVAILABLE] Temporary authentication failure");
         } else {
+          s.report_login("failed");
           s.finish("NO", "[AUTHENTICATIONFAILED] Authentication failed");
         }
       }));

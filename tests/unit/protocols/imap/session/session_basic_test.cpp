@@ -273,5 +273,55 @@ TEST_F(ImapSessionTest, ClosedSessionIgnoresLateCompletions) {
   EXPECT_EQ(c.sink->output.find("a OK"), std::string::npos);
 }
 
+// Settings::events: what the gateway's metrics see (sessions, TLS, logins, command names
+// from a fixed set, each command reported once when its tagged response goes out).
+class CountingEvents final : public proto::SessionEvents {
+ public:
+  void session_started(std::string_view protocol, bool tls) override {
+    log += "start:" + std::string(protocol) + (tls ? ":tls" : "") + "\n";
+  }
+  void session_ended(std::string_view protocol) override {
+    log += "end:" + std::string(protocol) + "\n";
+  }
+  void tls_upgraded(std::string_view protocol) override {
+    log += "tls:" + std::string(protocol) + "\n";
+  }
+  void login(std::string_view protocol, std::string_view result) override {
+    log += "login:" + std::string(protocol) + ":" + std::string(result) + "\n";
+  }
+  void command_done(std::string_view protocol, std::string_view command,
+                    std::chrono::steady_clock::duration elapsed) override {
+    EXPECT_GE(elapsed.count(), 0);
+    log += "cmd:" + std::string(protocol) + ":" + std::string(command) + "\n";
+  }
+  std::string log;
+};
+
+TEST_F(ImapSessionTest, ReportsSessionEventsThroughSettings) {
+  CountingEvents events;
+  Settings settings;
+  settings.events = &events;
+  Client& c = connect(settings);
+  c.sink->take();
+  EXPECT_EQ(events.log, "start:imap\n");
+  events.log.clear();
+  c.cmd("a STARTTLS");
+  c.session->on_tls_ready();
+  c.cmd("b LOGIN alice wrong");
+  c.cmd("c LOGIN alice secret");
+  c.cmd("d SELECT INBOX");
+  c.cmd("e UID FETCH 1:* FLAGS");
+  c.cmd("f FROBNICATE");
+  c.cmd("g NOOP");
+  c.session->on_closed();
+  c.session->on_closed();
+  EXPECT_EQ(events.log,
+            "cmd:imap:STARTTLS\ntls:imap\n"
+            "login:imap:failed\ncmd:imap:LOGIN\n"
+            "login:imap:ok\ncmd:imap:LOGIN\n"
+            "cmd:imap:SELECT\ncmd:imap:UID FETCH\ncmd:imap:UNKNOWN\ncmd:imap:NOOP\n"
+            "end:imap\n");
+}
+
 }  // namespace
 }  // namespace mb::imap::test
