@@ -106,6 +106,20 @@ void SelectedView::forget_flag_changes(std::span<const store::Uid> uids) {
   }
 }
 
+void SelectedView::announce_keywords(std::string& out, const store::Mailbox& mailbox) {
+  const auto& keyword_table = mailbox.keywords();
+  if (keyword_table.size() == keyword_count_) return;
+  keyword_count_ = keyword_table.size();
+  out.append("* FLAGS ");
+  append_mailbox_flags(out, keyword_table);
+  out.append("\r\n* OK [PERMANENTFLAGS ");
+  std::string flags;
+  append_mailbox_flags(flags, keyword_table);
+  flags.insert(flags.size() - 1, " \\*");
+  out.append(flags);
+  out.append("] Flags permitted\r\n");
+}
+
 void SelectedView::flush(std::string& out, store::Mailbox& mailbox, bool allow_expunge) {
   if (allow_expunge && !pending_expunge_.empty()) {
     send_expunges(out, pending_expunge_);
@@ -129,17 +143,7 @@ void SelectedView::flush(std::string& out, store::Mailbox& mailbox, bool allow_e
   }
 
   auto& keyword_table = mailbox.keywords();
-  if (keyword_table.size() != keyword_count_) {
-    keyword_count_ = keyword_table.size();
-    out.append("* FLAGS ");
-    append_mailbox_flags(out, keyword_table);
-    out.append("\r\n* OK [PERMANENTFLAGS ");
-    std::string flags;
-    append_mailbox_flags(flags, keyword_table);
-    flags.insert(flags.size() - 1, " \\*");
-    out.append(flags);
-    out.append("] Flags permitted\r\n");
-  }
+  announce_keywords(out, mailbox);
 
   if (first_new != msgs.end()) {
     out.append("* ");

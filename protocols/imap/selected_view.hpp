@@ -52,6 +52,12 @@ class SelectedView {
   // PERMANENTFLAGS (§7.2.6). `with_uid` adds UID to unsolicited FETCH responses.
   void flush(std::string& out, store::Mailbox& mailbox, bool allow_expunge);
 
+  // RFC 3501 §7.2.6: a keyword new to the mailbox must be announced (FLAGS, then OK
+  // [PERMANENTFLAGS]) before any FETCH response shows it. Appends both when the mailbox's
+  // keyword table grew since the last announcement; otherwise nothing. Called by flush() and
+  // before the FETCH responses of STORE and FETCH.
+  void announce_keywords(std::string& out, const store::Mailbox& mailbox);
+
   // This session's own EXPUNGE (or MOVE) removed `removed`: send "* n EXPUNGE" for each in
   // ascending UID order and drop them from the view.
   void expunge_now(std::string& out, std::vector<store::Uid> removed);

@@ -400,6 +400,9 @@ void FetchJob::run() {
         load_text(uid, info->size);
         return;
       }
+      // Keywords added meanwhile (other sessions, APPEND/COPY here) are announced before a
+      // FLAGS item can show them (RFC 3501 §7.2.6).
+      s_.view().announce_keywords(out, mb);
       out += "* ";
       append_number(out, seq);
       out += " FETCH (";

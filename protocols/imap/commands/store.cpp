@@ -95,6 +95,8 @@ void store(ImapSession& s, Command& c) {
         std::string& out = s.out();
         // RFC 3501 §6.4.6: FETCH FLAGS for each message unless .SILENT; UID STORE adds UID
         // (§6.4.8).
+        // A keyword new to the mailbox is announced before any FETCH shows it (§7.2.6).
+        s.view().announce_keywords(out, m);
         if (!silent) {
           s.view().forget_flag_changes(uids);
           for (store::Uid uid : uids) {

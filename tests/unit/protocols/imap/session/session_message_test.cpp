@@ -232,5 +232,37 @@ TEST_F(MessageTest, LargeFetchStopsAtHighWaterAndResumes) {
   EXPECT_THAT(r, HasSubstr("c OK"));
 }
 
+TEST_F(MessageTest, NewKeywordIsAnnouncedBeforeAnyFetchShowsIt) {
+  // imaptest "Keyword used without being in FLAGS": RFC 3501 §7.2.6 FLAGS and
+  // PERMANENTFLAGS must list a keyword before a FETCH response carries it.
+  Client& c = selected();
+  std::string r = c.cmd("a STORE 1 +FLAGS ($hello)");
+  auto flags = r.find("* FLAGS (");
+  auto perm = r.find("* OK [PERMANENTFLAGS (");
+  auto fetch = r.find("* 1 FETCH (FLAGS (");
+  ASSERT_NE(flags, std::string::npos) << r;
+  ASSERT_NE(perm, std::string::npos) << r;
+  ASSERT_NE(fetch, std::string::npos) << r;
+  EXPECT_LT(flags, fetch) << r;
+  EXPECT_LT(perm, fetch) << r;
+  EXPECT_THAT(r.substr(flags, fetch - flags), HasSubstr("$hello"));
+  EXPECT_THAT(r, HasSubstr("a OK"));
+
+  // A keyword introduced by another session: this session's FETCH announces it first.
+  Client& o = connect();
+  o.login();
+  o.cmd("o1 SELECT INBOX");
+  EXPECT_THAT(o.cmd("o2 STORE 2 +FLAGS.SILENT ($other)"), HasSubstr("o2 OK"));
+  r = c.cmd("b FETCH 2 FLAGS");
+  flags = r.find("* FLAGS (");
+  fetch = r.find("* 2 FETCH (");
+  ASSERT_NE(flags, std::string::npos) << r;
+  ASSERT_NE(fetch, std::string::npos) << r;
+  EXPECT_LT(flags, fetch) << r;
+  EXPECT_THAT(r.substr(flags, fetch - flags), HasSubstr("$other"));
+  // Announced once only.
+  EXPECT_EQ(r.find("* FLAGS (", flags + 1), std::string::npos) << r;
+}
+
 }  // namespace
 }  // namespace mb::imap::test
