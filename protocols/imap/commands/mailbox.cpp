@@ -159,6 +159,54 @@ void subscribe(ImapSession& s, Command& c) {
   }));
 }
 
+namespace {
+
+// RFC 3501 §6.3.9: when '%' stops at a parent of a subscribed mailbox ("LSUB "" %" with only
+// "par/child" subscribed), the parent is returned with \Noselect, unless it is subscribed
+// itself (then it was listed already). `wire` presents a store name to the client.
+template <class Wire>
+void append_lsub_parents(std::string& out, const std::vector<store::MailboxEntry>& entries,
+                         const std::vector<std::string>& patterns, char sep, Wire wire) {
+  std::vector<std::string> subscribed;  // store names ('/' separated)
+  for (const auto& e : entries) {
+    if (e.subscribed) subscribed.push_back(e.name);
+  }
+  std::sort(subscribed.begin(), subscribed.end());
+  std::vector<std::string> parents;
+  std::string presented;
+  for (const auto& name : subscribed) {
+    // Each proper ancestor, nearest last: "a", "a/b" for "a/b/c".
+    for (std::size_t pos = name.find('/'); pos != std::string::npos;
+         pos = name.find('/', pos + 1)) {
+      std::string parent = name.substr(0, pos);
+      if (parent.empty()) continue;
+      if (std::binary_search(subscribed.begin(), subscribed.end(), parent)) continue;
+      presented = parent;
+      if (sep != '/') std::replace(presented.begin(), presented.end(), '/', sep);
+      bool matched = false;
+      for (const auto& p : patterns) {
+        if (p.find('%') != std::string::npos && list_match(p, presented, sep)) {
+          matched = true;
+          break;
+        }
+      }
+      if (matched) parents.push_back(std::move(parent));
+    }
+  }
+  std::sort(parents.begin(), parents.end());
+  parents.erase(std::unique(parents.begin(), parents.end()), parents.end());
+  for (const auto& parent : parents) {
+    out += "* LSUB (\\Noselect) \"";
+    if (sep == '\\' || sep == '"') out += '\\';
+    out += sep;
+    out += "\" ";
+    append_mailbox(out, wire(parent));
+    out += "\r\n";
+  }
+}
+
+}  // namespace
+
 void list(ImapSession& s, Command& c) {
   bool lsub = c.name == CommandName::lsub;
   auto& args = c.get<ListArgs>();
@@ -229,6 +277,9 @@ void list(ImapSession& s, Command& c) {
       append_mailbox(out, s.to_wire_name(e.name));
       out += "\r\n";
     }
+    if (lsub) append_lsub_parents(out, *r, patterns, sep, [&s](std::string_view n) {
+      return s.to_wire_name(n);
+    });
     s.finish("OK", lsub ? "Lsub completed" : "List completed");
   }));
 }

@@ -130,6 +130,26 @@ TEST_F(ImapSessionTest, SubscribeAndLsub) {
   EXPECT_THAT(r, Not(HasSubstr("Lists")));
 }
 
+TEST_F(ImapSessionTest, LsubPercentReturnsNoselectParentOfSubscribedChild) {
+  // RFC 3501 §6.3.9 (imaptest "subscribe"): '%' stops at "par", whose child is subscribed.
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("a CREATE par/child"), HasSubstr("a OK"));
+  EXPECT_THAT(c.cmd("b SUBSCRIBE par/child"), HasSubstr("b OK"));
+  std::string r = c.cmd("c LSUB \"\" %");
+  EXPECT_THAT(r, HasSubstr("* LSUB (\\Noselect) \"/\" par\r\n"));
+  EXPECT_THAT(r, Not(HasSubstr("par/child")));
+  EXPECT_THAT(r, HasSubstr("c OK"));
+  r = c.cmd("d LSUB \"\" *");
+  EXPECT_THAT(r, HasSubstr("* LSUB () \"/\" par/child"));
+  EXPECT_THAT(r, Not(HasSubstr("\\Noselect")));
+  // A subscribed parent is listed as itself, once.
+  EXPECT_THAT(c.cmd("e SUBSCRIBE par"), HasSubstr("e OK"));
+  r = c.cmd("f LSUB \"\" %");
+  EXPECT_THAT(r, HasSubstr("* LSUB () \"/\" par\r\n"));
+  EXPECT_THAT(r, Not(HasSubstr("\\Noselect")));
+}
+
 TEST_F(ImapSessionTest, StatusCountsMessages) {
   deliver("alice", kMessage);
   Client& c = connect();
