@@ -29,6 +29,7 @@ fi
 export MAILLOAD=$LOADGEN/mailload
 
 dv=$SCRATCH/dv-perf gw=$SCRATCH/gw-perf
+bash "$SHARED/bench/dovecot-anchor.sh" stop "$dv" || true  # a previous run may have left it up
 bash "$SHARED/bench/dovecot-anchor.sh" start "$dv" 33143 33110
 gw_pid=""
 cleanup() {
