@@ -29,6 +29,13 @@ constexpr const char* kKeywords = "dovecot-keywords";
 constexpr const char* kLockFile = "mailbridge-uidlist.lock";
 constexpr const char* kLastUidValidity = "mailbridge-uidvalidity";
 constexpr std::int64_t kTmpMaxAge = 36 * 3600;  // Maildir convention: tmp/ files older than 36 h
+constexpr std::int64_t kSettleNs = 1000000000;  // mtimes older than this prove "no change since"
+
+std::int64_t now_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  return static_cast<std::int64_t>(now.tv_sec) * 1000000000 + now.tv_nsec;
+}
 
 
 bool ieq(std::string_view a, std::string_view b) {
@@ -188,8 +195,36 @@ std::optional<std::string> FolderDisk::locate(std::string_view base, FlagSet fla
   return std::nullopt;
 }
 
+FolderDisk::SyncStamps FolderDisk::sync_stamps() const {
+  SyncStamps s;
+  std::int64_t now = now_ns();
+  bool settled = true;
+  auto take = [&](const std::string& path, FileStamp& out) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return;  // absent: stays {0, 0, -1}
+    out = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
+    if (now - out.mtime_ns <= kSettleNs) settled = false;
+  };
+  take(dir_ + "/cur", s.cur);
+  take(dir_ + "/new", s.fresh);
+  take(dir_ + "/" + kUidList, s.uidlist);
+  take(dir_ + "/" + kKeywords, s.keywords);
+  s.trusted = settled;
+  return s;
+}
+
 StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint32_t uidvalidity,
                                           Uid next_uid) {
+  // Fast path: the four stamps unchanged since the last completed (trusted) sync mean no file
+  // was delivered, renamed or removed and neither uidlist nor keywords were rewritten. No
+  // lock needed: a change racing with these stats is seen by the next rescan, as if this
+  // one had run a moment earlier.
+  if (!first_sync_ && last_sync_ && last_sync_->trusted && sync_stamps().same(*last_sync_)) {
+    SyncOutcome out;
+    out.unchanged = true;
+    return out;
+  }
+  last_sync_.reset();
   if (first_sync_) {
     if (!is_dir(dir_ + "/cur")) {
       if (!create_) return mb::unexpected(Error{ErrorKind::not_found, "Mailbox does not exist", dir_});
@@ -216,8 +251,10 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   if (exists) stamp = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
   // Directory mtimes before listing anything: a change after this point moves them on.
   DirStamps dirs = dir_stamps();
+  SyncStamps before = sync_stamps();
   if (first_sync_ && exists) {
     if (auto fast = load_index(stamp, dirs)) {
+      if (before.uidlist == stamp && before.keywords == keywords_stamp_) last_sync_ = before;
       uidlist_stamp_ = stamp;
       had_uidlist_ = true;
       first_sync_ = false;
@@ -306,6 +343,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     dates_garbage_ = dates.size() > 2 * loaded->entries.size() + 1000;
   }
 
+  ++listings_;
   // 2. new/ -> cur/ (Maildir convention: a message seen by a reader moves to cur/ with ":2,").
   std::unordered_set<std::string> moved;
   auto new_names = list_dir(dir_ + "/new");
@@ -438,6 +476,13 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   uidlist_stamp_ = stamp;
   had_uidlist_ = true;
   first_sync_ = false;
+  // What the next rescan compares with: the directories as before listing (a change since
+  // moves them on), the uidlist as written, keywords as loaded above.
+  if (moved.empty() && before.keywords == keywords_stamp_ &&
+      (before.uidlist == stamp || now_ns() - stamp.mtime_ns > kSettleNs)) {
+    before.uidlist = stamp;
+    last_sync_ = before;
+  }
   out.uidvalidity = uidvalidity;
   out.next_uid = next_uid;
   out.keywords = keywords_;

@@ -34,6 +34,9 @@ struct SyncOutcome {
   Uid next_uid = 1;
   std::vector<std::string> keywords;
   Uid first_from_new = 0;  // lowest UID of the files found in new/ (0: none)
+  // Rescan fast path: nothing changed on disk since the last completed sync; every other
+  // field is empty and the caller keeps its state.
+  bool unchanged = false;
 };
 
 struct FlagUpdate {
@@ -81,6 +84,9 @@ class FolderDisk {
   // the inotify events they cause are our own and need no rescan. Call between operations.
   std::vector<std::string> take_touched();
 
+  // Syncs that listed cur/ (tests and benchmarks: a fast-path rescan does not count).
+  std::uint64_t listings() const { return listings_; }
+
   // Path of the message file for (base, flags), trying cur/ then searching by base.
   std::optional<std::string> locate(std::string_view base, FlagSet flags, KeywordMask keywords) const;
 
@@ -126,6 +132,20 @@ class FolderDisk {
   void write_index(const SyncOutcome& out, const FileStamp& uidlist, const DirStamps& dirs);
   std::optional<SyncOutcome> load_index(const FileStamp& uidlist, const DirStamps& dirs);
   std::string guid_;
+  // Fast path of sync() after the first: cur/, new/, dovecot-uidlist and dovecot-keywords as
+  // of the last completed sync. Trusted only when every mtime was > kSettleNs old when taken
+  // (as Dovecot's "dirty" rule): a change within the file system's timestamp granularity of
+  // the stat might keep the mtime, and a later rescan must not then miss it.
+  struct SyncStamps {
+    FileStamp cur, fresh, uidlist, keywords;
+    bool trusted = false;
+    bool same(const SyncStamps& o) const {
+      return cur == o.cur && fresh == o.fresh && uidlist == o.uidlist && keywords == o.keywords;
+    }
+  };
+  SyncStamps sync_stamps() const;
+  std::optional<SyncStamps> last_sync_;
+  std::uint64_t listings_ = 0;
   FileStamp keywords_stamp_{};
   std::vector<std::string> keywords_;
 };

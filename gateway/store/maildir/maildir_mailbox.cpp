@@ -289,6 +289,7 @@ void MaildirMailbox::save_recent() {
 
 std::vector<Change> MaildirMailbox::apply_sync(SyncOutcome&& out) {
   std::vector<Change> changes;
+  if (out.unchanged) return changes;  // FolderDisk's fast path: the table is current
   auto& old = table_.infos();
   auto& neu = out.table.infos();
   bool first = !started_;

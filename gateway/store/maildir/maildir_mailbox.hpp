@@ -52,6 +52,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::size_t state_memory_bytes() const { return table_.memory_bytes(); }
   // Syncs started by inotify events that were not our own (tests, metrics).
   std::uint64_t event_syncs() const { return event_syncs_; }
+  // Syncs that listed the directory (tests, benchmarks); read between operations only.
+  std::uint64_t disk_listings() const { return disk_.listings(); }
   // Messages recent for the next claim_recent() caller (STATUS RECENT).
   std::uint32_t recent_count() const;
 

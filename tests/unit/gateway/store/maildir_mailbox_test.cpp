@@ -394,7 +394,8 @@ TEST_F(MailboxTest, SettledSnapshotServesWarmOpenAndChangesInvalidateIt) {
     EXPECT_EQ((*mb)->messages().size(), 2u);
     EXPECT_EQ((*mb)->find(1)->flags, kSeen);
     EXPECT_EQ((*mb)->find(2)->size, 3u);
-    // A rescan lists the directory again and sees the truth.
+    // A real change moves cur/'s mtime on: the rescan lists the directory and sees the truth.
+    fs::last_write_time(root() + "/cur", fs::file_time_type::clock::now());
     await<StoreResult<void>>(&loop_, [&](auto cb) { (*mb)->rescan(cb); });
     EXPECT_EQ((*mb)->messages().size(), 1u);
   }
@@ -432,6 +433,54 @@ TEST_F(MailboxTest, LargeMessageStreamsInChunks) {
   }
   EXPECT_EQ(total, mb->find(uid)->size);
   EXPECT_GT(chunks, 40u);
+}
+
+
+// Ages cur/, new/ and dovecot-uidlist a minute back (settled, as in a mailbox nobody wrote to).
+void age_folder(const std::string& root) {
+  struct utimbuf t {std::time(nullptr) - 60, std::time(nullptr) - 60};
+  for (const char* p : {"/cur", "/new", "/dovecot-uidlist"}) ::utime((root + p).c_str(), &t);
+}
+
+TEST_F(MailboxTest, RescanWithoutChangesSkipsListingYetSeesLaterChanges) {
+  auto mb = open("INBOX");
+  auto* md = dynamic_cast<maildir::MaildirMailbox*>(mb.get());
+  ASSERT_NE(md, nullptr);
+  append(*mb, kMsg);
+  age_folder(root());
+  // The first rescan after the change lists and records the settled stamps; let any event
+  // sync the aging caused run (it lists at most once, before the record, or takes the fast path).
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  bool waited = false;
+  uv_timer_t t;
+  uv_timer_init(&loop_, &t);
+  t.data = &waited;
+  uv_timer_start(&t, [](uv_timer_t* h) { *static_cast<bool*>(h->data) = true; }, 50, 0);
+  run_until([&] { return waited; });
+  uv_close(reinterpret_cast<uv_handle_t*>(&t), nullptr);
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  std::uint64_t listed = md->disk_listings();
+  for (int i = 0; i < 3; ++i) await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  EXPECT_EQ(md->disk_listings(), listed);  // no change on disk: no listing
+  ASSERT_EQ(mb->messages().size(), 1u);
+  // An external delivery after a fast-path rescan is still seen by the next rescan.
+  write_file(root() + "/tmp/1900000000.M1P1.mda", "x\n");
+  fs::rename(root() + "/tmp/1900000000.M1P1.mda", root() + "/new/1900000000.M1P1.mda");
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  run_until([&] { return mb->messages().size() == 2; });
+  EXPECT_EQ(mb->messages().size(), 2u);
+  EXPECT_GT(md->disk_listings(), listed);
+  // So is an external flag change (a rename inside cur/) once the folder settled again.
+  age_folder(root());
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  listed = md->disk_listings();
+  auto name = files_in(root() + "/cur")[0];
+  ASSERT_EQ(name.back(), ',');
+  fs::rename(root() + "/cur/" + name, root() + "/cur/" + name + "S");
+  await<StoreResult<void>>(&loop_, [&](auto cb) { mb->rescan(cb); });
+  run_until([&] { return md->disk_listings() > listed && mb->messages()[0].flags == kSeen; });
+  EXPECT_EQ(mb->messages()[0].flags, kSeen);
 }
 
 }  // namespace
