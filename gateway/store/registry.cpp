@@ -15,7 +15,16 @@ namespace {
 class MaildirStorage final : public Storage {
  public:
   MaildirStorage(StoreSettings settings, uv_loop_t* loop)
-      : settings_(std::move(settings)), loop_(loop), registry_(std::make_shared<maildir::MailboxRegistry>()) {}
+      : settings_(std::move(settings)), loop_(loop), registry_(std::make_shared<maildir::MailboxRegistry>()) {
+    registry_->loop = loop_;
+    registry_->linger_ms = settings_.mailbox_linger_ms;
+    registry_->max_lingering = settings_.mailbox_linger_max;
+  }
+  // On the loop thread, before the loop closes: lingering mailboxes go now (they and the
+  // registry refer to each other through their UserContext).
+  ~MaildirStorage() override { registry_->shutdown(); }
+  MaildirStorage(const MaildirStorage&) = delete;
+  MaildirStorage& operator=(const MaildirStorage&) = delete;
 
   void open_user(std::string user, std::string home,
                  std::function<void(StoreResult<UserStorePtr>)> done) override {

@@ -14,6 +14,7 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,10 @@ struct StoreSettings {
   std::string driver = "maildir";  // only "maildir" so far
   std::string path_template;
   bool fsync = true;  // fsync files and directories before acknowledging a change
+  // A mailbox nobody uses any more stays in memory this long (at most mailbox_linger_max of
+  // them), so a quick re-login (POP3 polling) reuses it: no uidlist read, no listing. 0: off.
+  std::uint64_t mailbox_linger_ms = 30000;
+  std::size_t mailbox_linger_max = 256;
   // Mailbox names (normalised, '/' separated) that carry a RFC 6154 attribute in LIST.
   std::map<SpecialUse, std::vector<std::string>> special_use_names;
 };

@@ -79,7 +79,13 @@ void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
     slot = mb;
     mb->start();
   }
-  mb->when_ready(std::move(done));
+  std::weak_ptr<MailboxRegistry> registry = user->registry;
+  mb->when_ready([registry, done = std::move(done)](StoreResult<std::shared_ptr<MaildirMailbox>> r) {
+    if (r) {
+      if (auto reg = registry.lock()) reg->linger(*r);
+    }
+    done(std::move(r));
+  });
 }
 
 MaildirMailbox::MaildirMailbox(std::shared_ptr<UserContext> user, std::string name, std::string dir,
@@ -150,6 +156,8 @@ void MaildirMailbox::start() {
 void MaildirMailbox::watch(const std::string& sub, uv_fs_event_t*& handle) {
   handle = new uv_fs_event_t{};
   uv_fs_event_init(loop_, handle);
+  // Watching never keeps the loop alive by itself (a lingering mailbox must not either).
+  uv_unref(reinterpret_cast<uv_handle_t*>(handle));
   handle->data = this;
   std::string path = dir_ + "/" + sub;
   int rc = uv_fs_event_start(
@@ -174,6 +182,7 @@ void MaildirMailbox::schedule_rescan() {
   if (!debounce_) {
     debounce_ = new uv_timer_t{};
     uv_timer_init(loop_, debounce_);
+    uv_unref(reinterpret_cast<uv_handle_t*>(debounce_));
     debounce_->data = this;
   }
   uv_timer_start(

@@ -3,10 +3,19 @@
 // What one user's UserStore and its open mailboxes share: the loop, the Maildir root, the
 // settings, and the process-wide registry of open mailboxes (weak_ptrs keyed by folder
 // directory, so each folder has exactly one MaildirMailbox). Loop thread only.
+//
+// Linger: the registry also holds strong references to the mailboxes opened last (an LRU of
+// at most max_lingering), each until linger_ms after its last user let it go (a sweep timer
+// sees "only the registry holds it"), so a user who logs in again soon reuses the in-memory
+// state (kept current by inotify) instead of re-reading the uidlist and listing the folder.
+// A mailbox holds its UserContext which holds the registry: shutdown() (the Storage's
+// destructor, on the loop, before the loop closes) drops the LRU and closes the timer.
 #pragma once
 
 #include <uv.h>
 
+#include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,7 +28,32 @@ namespace mb::store::maildir {
 class MaildirMailbox;
 
 struct MailboxRegistry {
+  MailboxRegistry() = default;
+  MailboxRegistry(const MailboxRegistry&) = delete;
+  MailboxRegistry& operator=(const MailboxRegistry&) = delete;
+  ~MailboxRegistry();
+
   std::map<std::string, std::weak_ptr<MaildirMailbox>> by_dir;
+
+  uv_loop_t* loop = nullptr;
+  std::uint64_t linger_ms = 0;  // 0: a released mailbox goes at once
+  std::size_t max_lingering = 256;
+
+  // A mailbox was opened (successfully): (re)start its linger window, evicting the least
+  // recently opened beyond max_lingering.
+  void linger(const std::shared_ptr<MaildirMailbox>& mailbox);
+  std::size_t lingering_count() const { return lingering_.size(); }
+  void shutdown();
+
+ private:
+  struct Lingering {
+    std::shared_ptr<MaildirMailbox> mailbox;
+    std::uint64_t last_used_ms = 0;
+  };
+  void sweep();
+  std::list<Lingering> lingering_;  // least recently opened first
+  uv_timer_t* sweep_timer_ = nullptr;
+  bool shut_ = false;
 };
 
 struct UserContext {

@@ -483,5 +483,50 @@ TEST_F(MailboxTest, RescanWithoutChangesSkipsListingYetSeesLaterChanges) {
   EXPECT_EQ(mb->messages()[0].flags, kSeen);
 }
 
+TEST_F(MailboxTest, ReleasedMailboxLingersForReopenThenGoes) {
+  StoreSettings s;
+  s.path_template = tmp_ + "/%u/Maildir";
+  s.fsync = false;
+  s.mailbox_linger_ms = 150;
+  auto made = make_storage(s, &loop_);
+  ASSERT_TRUE(made.has_value());
+  auto storage = std::move(*made);
+  auto user = await<StoreResult<UserStorePtr>>(&loop_, [&](auto cb) { storage->open_user("bob", "", cb); });
+  ASSERT_TRUE(user.has_value());
+  auto open_inbox = [&]() -> std::shared_ptr<maildir::MaildirMailbox> {
+    auto r = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { (*user)->open("INBOX", cb); });
+    EXPECT_TRUE(r.has_value());
+    return r ? std::dynamic_pointer_cast<maildir::MaildirMailbox>(*r) : nullptr;
+  };
+  auto first = open_inbox();
+  ASSERT_NE(first, nullptr);
+  append(*first, kMsg);
+  std::weak_ptr<maildir::MaildirMailbox> weak = first;
+  std::uint64_t listed = first->disk_listings();
+  first.reset();
+  ASSERT_FALSE(weak.expired());  // released, yet lingering
+  // A delivery while nobody uses it is still seen (inotify or the reopen's rescan).
+  write_file(root().substr(0, root().rfind("/alice/")) + "/bob/Maildir/new/1900000000.M1P1.mda", "x\n");
+  auto again = open_inbox();
+  EXPECT_EQ(again, weak.lock());  // the same object: no uidlist re-read, no fresh open
+  await<StoreResult<void>>(&loop_, [&](auto cb) { again->rescan(cb); });
+  EXPECT_EQ(again->messages().size(), 2u);
+  EXPECT_GE(again->disk_listings(), listed);
+  again.reset();
+  // After the window (measured from the release) it goes; the next open is a fresh object.
+  run_until([&] { return weak.expired(); });
+  EXPECT_TRUE(weak.expired());
+  auto fresh = open_inbox();
+  ASSERT_NE(fresh, nullptr);
+  EXPECT_EQ(fresh->messages().size(), 2u);
+  std::weak_ptr<maildir::MaildirMailbox> weak_fresh = fresh;
+  fresh.reset();
+  ASSERT_FALSE(weak_fresh.expired());
+  // Destroying the Storage drops the lingering mailboxes at once (their handles close on the loop).
+  user->reset();
+  storage.reset();
+  EXPECT_TRUE(weak_fresh.expired());
+}
+
 }  // namespace
 }  // namespace mb::store::test

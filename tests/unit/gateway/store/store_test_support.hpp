@@ -81,6 +81,9 @@ class StoreFixture : public ::testing::Test {
     StoreSettings s;
     s.path_template = tmp_ + "/%u/Maildir";
     s.fsync = false;
+    // Most tests reopen to prove what is on disk: a released mailbox goes at once here
+    // (lingering is tested with its own Storage in maildir_mailbox_test.cpp).
+    s.mailbox_linger_ms = 0;
     s.special_use_names[SpecialUse::sent] = {"Sent"};
     auto st = make_storage(s, &loop_);
     ASSERT_TRUE(st.has_value());
