@@ -16,24 +16,27 @@ void sort_unique(std::vector<store::Uid>& v) {
 
 }  // namespace
 
-void SelectedView::reset(store::Mailbox& mailbox) {
+void SelectedView::reset(store::Mailbox& mailbox, bool read_only) {
   clear();
+  read_only_ = read_only;
   auto messages = mailbox.messages();
   uids_.reserve(messages.size());
   for (const auto& m : messages) uids_.push_back(m.uid);
-  store::Uid first_recent = mailbox.claim_recent();
-  auto it = std::lower_bound(uids_.begin(), uids_.end(), first_recent);
-  recent_.assign(it, uids_.end());
+  store::Uid first_recent = read_only ? mailbox.first_recent() : mailbox.claim_recent();
+  if (!uids_.empty() && uids_.back() >= first_recent) {
+    recent_.push_back({std::max(first_recent, uids_.front()), uids_.back()});
+  }
   keyword_count_ = mailbox.keywords().size();
 }
 
 void SelectedView::clear() {
   // Give the memory back: an idle session should stay small.
   std::vector<store::Uid>().swap(uids_);
-  std::vector<store::Uid>().swap(recent_);
+  std::vector<UidRange>().swap(recent_);
   std::vector<store::Uid>().swap(pending_expunge_);
   std::vector<store::Uid>().swap(pending_flags_);
   keyword_count_ = 0;
+  read_only_ = false;
 }
 
 std::uint32_t SelectedView::seq_of(store::Uid uid) const {
@@ -43,11 +46,20 @@ std::uint32_t SelectedView::seq_of(store::Uid uid) const {
 }
 
 bool SelectedView::is_recent(store::Uid uid) const {
-  return !recent_.empty() && std::binary_search(recent_.begin(), recent_.end(), uid);
+  // The first range ending at or after uid.
+  auto it = std::lower_bound(recent_.begin(), recent_.end(), uid,
+                             [](const UidRange& r, store::Uid u) { return r.last < u; });
+  return it != recent_.end() && it->first <= uid;
 }
 
 std::uint32_t SelectedView::recent_count() const {
-  return static_cast<std::uint32_t>(recent_.size());
+  std::size_t n = 0;
+  for (const auto& r : recent_) {
+    auto lo = std::lower_bound(uids_.begin(), uids_.end(), r.first);
+    auto hi = std::upper_bound(lo, uids_.end(), r.last);
+    n += static_cast<std::size_t>(hi - lo);
+  }
+  return static_cast<std::uint32_t>(n);
 }
 
 void SelectedView::note_changes(std::span<const store::Change> changes) {
@@ -84,8 +96,6 @@ void SelectedView::send_expunges(std::string& out, std::vector<store::Uid>& remo
     append_number(out, seq);
     out.append(" EXPUNGE\r\n");
     uids_.erase(uids_.begin() + (seq - 1));
-    auto r = std::lower_bound(recent_.begin(), recent_.end(), uid);
-    if (r != recent_.end() && *r == uid) recent_.erase(r);
   }
 }
 
@@ -136,10 +146,10 @@ void SelectedView::flush(std::string& out, store::Mailbox& mailbox, bool allow_e
   if (first_new != msgs.end()) {
     std::size_t old_size = uids_.size();
     for (auto it = first_new; it != msgs.end(); ++it) uids_.push_back(it->uid);
-    store::Uid first_recent = mailbox.claim_recent();
-    for (std::size_t i = old_size; i < uids_.size(); ++i) {
-      if (uids_[i] >= first_recent) recent_.push_back(uids_[i]);
-    }
+    store::Uid first_recent = read_only_ ? mailbox.first_recent() : mailbox.claim_recent();
+    // Ours: the new UIDs from the claim boundary on (above every earlier range).
+    store::Uid lo = std::max(first_recent, uids_[old_size]);
+    if (uids_.back() >= lo) recent_.push_back({lo, uids_.back()});
   }
 
   auto& keyword_table = mailbox.keywords();
@@ -149,7 +159,7 @@ void SelectedView::flush(std::string& out, store::Mailbox& mailbox, bool allow_e
     out.append("* ");
     append_number(out, uids_.size());
     out.append(" EXISTS\r\n* ");
-    append_number(out, recent_.size());
+    append_number(out, recent_count());
     out.append(" RECENT\r\n");
   }
 

@@ -11,7 +11,8 @@
 // MailboxObserver callback) and turned into untagged EXISTS / RECENT / EXPUNGE / FETCH
 // responses by flush() at the points the session allows.
 //
-// Memory: 4 octets per message plus the pending lists, which are empty while idle.
+// Memory: 4 octets per message, a few octets for \Recent, plus the pending lists, which are
+// empty while idle.
 #pragma once
 
 #include <cstdint>
@@ -25,8 +26,10 @@ namespace mb::imap {
 
 class SelectedView {
  public:
-  // Takes the mailbox's current messages as the initial view and claims \Recent.
-  void reset(store::Mailbox& mailbox);
+  // Takes the mailbox's current messages as the initial view and claims \Recent (SELECT).
+  // `read_only` (EXAMINE): \Recent is reported but not claimed, so it stays for the next
+  // SELECT (RFC 3501 §6.3.2); new messages seen later are not claimed either.
+  void reset(store::Mailbox& mailbox, bool read_only = false);
   void clear();
 
   std::uint32_t exists() const { return static_cast<std::uint32_t>(uids_.size()); }
@@ -69,10 +72,18 @@ class SelectedView {
   void send_expunges(std::string& out, std::vector<store::Uid>& uids);
 
   std::vector<store::Uid> uids_;             // ascending
-  std::vector<store::Uid> recent_;           // ascending, subset of uids_
+  // \Recent as ascending, disjoint UID ranges [first, last]: one claim per SELECT or batch of
+  // new messages, so usually a single range (8 octets instead of 4 per recent message).
+  // Expunged UIDs may stay inside a range: they are no longer in uids_ and never come back.
+  struct UidRange {
+    store::Uid first;
+    store::Uid last;
+  };
+  std::vector<UidRange> recent_;
   std::vector<store::Uid> pending_expunge_;  // reported by others, not yet sent
   std::vector<store::Uid> pending_flags_;    // reported by others, not yet sent
-  std::size_t keyword_count_ = 0;            // size of keywords() when FLAGS was last sent
+  std::size_t keyword_count_ = 0;
+  bool read_only_ = false;            // size of keywords() when FLAGS was last sent
 };
 
 }  // namespace mb::imap

@@ -425,7 +425,7 @@ void ImapSession::select_mailbox(store::MailboxPtr mailbox, bool read_only) {
   mailbox_ = std::move(mailbox);
   read_only_ = read_only;
   mailbox_->add_observer(this);
-  view_.reset(*mailbox_);
+  view_.reset(*mailbox_, read_only);
   state_ = State::selected;
 }
 
