@@ -5,6 +5,10 @@
 // the uidlist written) and warm open (uidlist present, fresh process state), and prints the
 // bytes per message of the shared in-memory state. Message bodies are never read.
 // Compare with Dovecot on the same tree: tests/bench/store_open_dovecot.sh DIR.
+//   store_open --relogin N DIR
+// Times what a POP3 login costs the store on an existing Maildir (DIR must hold one; use a
+// copy): N x (open_user, open INBOX, rescan, snapshot messages(), release), in one process,
+// with released mailboxes lingering (the default) and without (every login opens from disk).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "gateway/store/maildir/maildir_mailbox.hpp"
 #include "gateway/store/registry.hpp"
@@ -90,14 +95,66 @@ Result open_once(const std::string& dir) {
   return r;
 }
 
+// N logins as POP3 does them; returns CPU and wall µs per login.
+void relogin(const std::string& dir, int n, std::uint64_t linger_ms) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  {
+    StoreSettings s;
+    s.path_template = dir;
+    s.mailbox_linger_ms = linger_ms;
+    auto storage = make_storage(s, &loop);
+    std::size_t seen = 0;
+    auto once = [&] {
+      bool finished = false;
+      (*storage)->open_user("bench", "", [&](StoreResult<UserStorePtr> u) {
+        UserStorePtr user = *u;
+        user->open("INBOX", [&, user](StoreResult<MailboxPtr> b) {
+          if (!b) {
+            std::fprintf(stderr, "open failed: %s\n", b.error().internal_text.c_str());
+            std::exit(1);
+          }
+          MailboxPtr box = *b;
+          box->rescan([&, box](StoreResult<void> r) {
+            if (!r) std::exit(1);
+            std::vector<MessageInfo> snapshot(box->messages().begin(), box->messages().end());
+            seen = snapshot.size();
+            finished = true;
+          });
+        });
+      });
+      while (!finished) uv_run(&loop, UV_RUN_ONCE);
+      uv_run(&loop, UV_RUN_NOWAIT);  // let the released objects go
+    };
+    once();  // warm-up: first open of the process
+    auto t0 = std::chrono::steady_clock::now();
+    double c0 = cpu_ms();
+    for (int i = 0; i < n; ++i) once();
+    double cpu = cpu_ms() - c0;
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("  relogin (linger %s): %zu messages, %8.1f us CPU, %8.1f us wall per login\n",
+                linger_ms ? "on " : "off", seen, cpu * 1e3 / n, ms * 1e3 / n);
+    storage->reset();
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  uv_loop_close(&loop);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int n = 100000;
+  int relogins = 0;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) n = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--relogin") == 0 && i + 1 < argc) relogins = std::atoi(argv[++i]);
     else dir = argv[i];
+  }
+  if (relogins > 0 && !dir.empty()) {
+    relogin(dir, relogins, 0);
+    relogin(dir, relogins, 30000);
+    return 0;
   }
   if (dir.empty()) {
     std::fprintf(stderr, "usage: store_open [--count N] DIR\n");
