@@ -61,6 +61,18 @@ void MailboxRegistry::sweep() {
   // Destructors run here (they erase their by_dir entries), after the iteration.
 }
 
+void MailboxRegistry::forget_under(const std::string& prefix) {
+  std::vector<std::shared_ptr<MaildirMailbox>> dropped;
+  for (auto it = lingering_.begin(); it != lingering_.end();) {
+    if (it->mailbox->dir().compare(0, prefix.size(), prefix) == 0) {
+      dropped.push_back(std::move(it->mailbox));
+      it = lingering_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 void MailboxRegistry::shutdown() {
   shut_ = true;
   std::list<Lingering> dropped;

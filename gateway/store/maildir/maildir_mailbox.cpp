@@ -78,6 +78,10 @@ void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
     mb = std::make_shared<MaildirMailbox>(user, *norm, dir, *norm == "INBOX");
     slot = mb;
     mb->start();
+  } else {
+    // Joining a live (perhaps lingering) mailbox: bring it up to date first, as a fresh open
+    // would be. Usually FolderDisk's fast path: a few stats, no listing.
+    mb->rescan([](StoreResult<void>) {});
   }
   std::weak_ptr<MailboxRegistry> registry = user->registry;
   mb->when_ready([registry, done = std::move(done)](StoreResult<std::shared_ptr<MaildirMailbox>> r) {

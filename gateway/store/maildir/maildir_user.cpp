@@ -179,6 +179,7 @@ void MaildirUserStore::create(std::string name, std::function<void(StoreResult<v
 
 void MaildirUserStore::remove(std::string name, std::function<void(StoreResult<void>)> done) {
   auto ctx = ctx_;
+  ctx->registry->forget_under(ctx->root);  // no stale lingering state for the changed names
   run<void>(
       ctx->loop,
       [ctx, name]() -> StoreResult<void> {
@@ -198,6 +199,7 @@ void MaildirUserStore::remove(std::string name, std::function<void(StoreResult<v
 
 void MaildirUserStore::rename(std::string from, std::string to, std::function<void(StoreResult<void>)> done) {
   auto ctx = ctx_;
+  ctx->registry->forget_under(ctx->root);  // no stale lingering state for the changed names
   run<void>(
       ctx->loop,
       [ctx, from, to]() -> StoreResult<void> {

@@ -43,6 +43,9 @@ struct MailboxRegistry {
   // recently opened beyond max_lingering.
   void linger(const std::shared_ptr<MaildirMailbox>& mailbox);
   std::size_t lingering_count() const { return lingering_.size(); }
+  // Lets go of the lingering mailboxes whose directory starts with `prefix` (DELETE and
+  // RENAME: a later open of the name must read the new folder, not the old state).
+  void forget_under(const std::string& prefix);
   void shutdown();
 
  private:
