@@ -1,6 +1,8 @@
 // File: gateway/store/maildir/maildir_user.cpp
 #include "gateway/store/maildir/maildir_user.hpp"
 
+#include <unistd.h>
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -190,7 +192,15 @@ void MaildirUserStore::remove(std::string name, std::function<void(StoreResult<v
         std::string dir = ctx->folder_dir(*n);
         if (!is_dir(dir)) return mb::unexpected(not_found(*n));
         // Children live in their own ".A.B" directories and stay; "A" then shows as \Noselect.
-        if (!remove_tree(dir))
+        // A mailbox released just before may still have a queued write (its \Recent
+        // boundary, index snapshot or cache file) landing in the folder while it is removed;
+        // such a write fails once the directory is gone, so a short retry finishes the job.
+        bool removed = false;
+        for (int attempt = 0; attempt < 5 && !removed; ++attempt) {
+          if (attempt > 0) ::usleep(20 * 1000);
+          removed = remove_tree(dir);
+        }
+        if (!removed)
           return mb::unexpected(Error{ErrorKind::internal, "Could not delete the mailbox", dir});
         return {};
       },
