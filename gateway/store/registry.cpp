@@ -26,6 +26,12 @@ class MaildirStorage final : public Storage {
   MaildirStorage(const MaildirStorage&) = delete;
   MaildirStorage& operator=(const MaildirStorage&) = delete;
 
+  std::size_t open_mailboxes() const override {
+    std::size_t n = 0;
+    for (const auto& [dir, weak] : registry_->by_dir) n += weak.expired() ? 0 : 1;
+    return n;
+  }
+
   void open_user(std::string user, std::string home,
                  std::function<void(StoreResult<UserStorePtr>)> done) override {
     auto root = expand_user_path(settings_.path_template, user, home);

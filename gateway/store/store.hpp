@@ -240,6 +240,9 @@ class Storage {
   // Fails with bad_name if the user name cannot be used in a path.
   virtual void open_user(std::string user, std::string home,
                          std::function<void(StoreResult<UserStorePtr>)> done) = 0;
+  // Shared mailbox states in memory now (open by a session, or lingering after release), for
+  // the mailbridge_mailboxes_open gauge. Loop thread only.
+  virtual std::size_t open_mailboxes() const { return 0; }
 };
 
 }  // namespace mb::store
