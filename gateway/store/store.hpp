@@ -180,6 +180,27 @@ class Mailbox {
   virtual void read(Uid uid, std::uint64_t offset, std::size_t max_len,
                     std::function<void(StoreResult<std::string>)> done) = 0;
 
+  // Synchronous fast path of read() for streaming senders (RETR, FETCH BODY[]): when the
+  // bytes can be had without blocking the loop (file name and data in the kernel's caches),
+  // writes the wire octets read() would produce straight into `dst` and returns the wire
+  // octets consumed (`wire`: fewer than `max_len` only at the end of the message) and the
+  // bytes written (`written`). `line_escape` (0: none) is a generic transparency hook: a
+  // line (at wire offset 0 or after an LF) starting with that byte gets one more copy of it
+  // in front, counted in `written` only (POP3 passes '.': RFC 1939 §3 byte-stuffing). It
+  // must not be CR or LF. `dst` must hold `max_len` bytes, 2 * `max_len` with an escape.
+  // std::nullopt: it would have to wait for the disk, or the backend has no fast path;
+  // nothing was written and the caller uses read(). ErrorKind::expunged if the message is
+  // gone. Loop thread; returns the result instead of calling back.
+  struct ReadNow {
+    std::size_t wire = 0;
+    std::size_t written = 0;
+  };
+  virtual std::optional<StoreResult<ReadNow>> read_now(Uid /*uid*/, std::uint64_t /*offset*/,
+                                                       std::size_t /*max_len*/, char* /*dst*/,
+                                                       char /*line_escape*/) {
+    return std::nullopt;
+  }
+
   // Per-message cache (see CacheField). get is synchronous (in memory); put persists later.
   virtual std::optional<std::string_view> cache_get(Uid uid, CacheField field) const = 0;
   virtual void cache_put(Uid uid, CacheField field, std::string value) = 0;
