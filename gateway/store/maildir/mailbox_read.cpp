@@ -1,8 +1,15 @@
 // File: gateway/store/maildir/mailbox_read.cpp
 //
-// MaildirMailbox::read: streamed body access by wire-octet range (store.hpp). Kept apart from
-// the rest of the mailbox because it is the data path of RETR and FETCH BODY[]: what it costs
-// per message is what POP3 downloads and IMAP body fetches cost.
+// MaildirMailbox::read and read_now: streamed body access by wire-octet range (store.hpp).
+// Kept apart from the rest of the mailbox because it is the data path of RETR and FETCH
+// BODY[]: what it costs per message is what POP3 downloads and IMAP body fetches cost.
+//
+// read_now() runs on the loop and never waits for the disk: the file is opened with
+// openat2(RESOLVE_CACHED) (the name must resolve from the dentry cache; otherwise EAGAIN) and
+// read with preadv2(RWF_NOWAIT) (page-cache hits only). Anything else (uncached name or data,
+// a name that needs a directory search) answers "would block" and the caller uses read(),
+// which does the same on the thread pool with blocking calls. Both share the per-folder LRU
+// of open cursors, so a message read in chunks is opened once whichever path reads it.
 #include "gateway/store/detail/pool_work.hpp"
 #include "gateway/store/maildir/file_name.hpp"
 #include "gateway/store/maildir/folder_disk.hpp"
@@ -10,14 +17,50 @@
 #include "gateway/store/maildir/wire_reader.hpp"
 
 namespace mb::store::maildir {
+namespace {
+
+// The idle cursor of `uid` nearest before `offset`, taken out of the LRU; null if none.
+template <class State>
+std::unique_ptr<WireCursor> take_cursor(State& rs, Uid uid, std::uint64_t offset) {
+  std::lock_guard<std::mutex> lock(rs.mutex);
+  auto& idle = rs.idle;
+  std::size_t best = idle.size();
+  for (std::size_t k = idle.size(); k-- > 0;) {
+    const WireCursor& w = *idle[k];
+    if (w.uid == uid && w.wire_off <= offset && (best == idle.size() || w.wire_off > idle[best]->wire_off))
+      best = k;
+  }
+  if (best == idle.size()) return nullptr;
+  std::unique_ptr<WireCursor> cur = std::move(idle[best]);
+  idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(best));
+  return cur;
+}
+
+// Kept also at the end of the file: the caller's last read (empty, at the end) then costs
+// nothing. The least recently used one makes room.
+template <class State>
+void put_cursor(State& rs, std::unique_ptr<WireCursor> cur) {
+  std::unique_ptr<WireCursor> evicted;  // closed outside the lock
+  std::lock_guard<std::mutex> lock(rs.mutex);
+  auto& idle = rs.idle;
+  if (idle.size() >= State::kMaxIdle) {
+    evicted = std::move(idle.front());
+    idle.erase(idle.begin());
+  }
+  idle.push_back(std::move(cur));
+}
+
+Error expunged_error(std::string_view what) {
+  return Error{ErrorKind::expunged, "Message has been expunged", std::string(what)};
+}
+
+}  // namespace
 
 void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
                           std::function<void(StoreResult<std::string>)> done) {
   std::size_t i = table_.index_of(uid);
   if (i == MessageTable::npos) {
-    detail::post(loop_, [done = std::move(done)] {
-      done(mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", "read"}));
-    });
+    detail::post(loop_, [done = std::move(done)] { done(mb::unexpected(expunged_error("read"))); });
     return;
   }
   const MessageInfo& m = table_.infos()[i];
@@ -26,22 +69,7 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
       loop_,
       [rs = read_state_, result, uid, offset, max_len, base = std::string(table_.base(i)), flags = m.flags,
        kw = m.keywords, wire = m.size, dir = dir_] {
-        // Take the idle cursor of this message that is nearest before `offset`, if any.
-        std::unique_ptr<WireCursor> cur;
-        {
-          std::lock_guard<std::mutex> lock(rs->mutex);
-          auto& idle = rs->idle;
-          std::size_t best = idle.size();
-          for (std::size_t k = idle.size(); k-- > 0;) {
-            const WireCursor& w = *idle[k];
-            if (w.uid == uid && w.wire_off <= offset && (best == idle.size() || w.wire_off > idle[best]->wire_off))
-              best = k;
-          }
-          if (best != idle.size()) {
-            cur = std::move(idle[best]);
-            idle.erase(idle.begin() + static_cast<std::ptrdiff_t>(best));
-          }
-        }
+        std::unique_ptr<WireCursor> cur = take_cursor(*rs, uid, offset);
         if (!cur) {
           cur = std::make_unique<WireCursor>();
           // The table's flags give the current name (our own renames update it): open that
@@ -53,7 +81,7 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
             FolderDisk finder(dir, false, false);
             auto path = finder.locate(base, flags, kw);
             if (!path) {
-              *result = mb::unexpected(Error{ErrorKind::expunged, "Message has been expunged", base});
+              *result = mb::unexpected(expunged_error(base));
               return;
             }
             if (auto o = wire_open(*cur, uid, *path); !o) {
@@ -76,17 +104,37 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
           *result = mb::unexpected(r.error());
           return;
         }
-        {
-          std::lock_guard<std::mutex> lock(rs->mutex);
-          auto& idle = rs->idle;
-          // Kept also at the end of the file: the caller's last read (empty, at the end) then
-          // costs nothing. The least recently used one makes room.
-          if (idle.size() >= ReadState::kMaxIdle) idle.erase(idle.begin());
-          idle.push_back(std::move(cur));
-        }
+        put_cursor(*rs, std::move(cur));
         *result = std::move(out);
       },
       [result, done = std::move(done)] { done(std::move(*result)); });
+}
+
+std::optional<StoreResult<Mailbox::ReadNow>> MaildirMailbox::read_now(Uid uid, std::uint64_t offset,
+                                                                      std::size_t max_len, char* dst,
+                                                                      char line_escape) {
+  if (!read_nowait_enabled()) return std::nullopt;
+  std::size_t i = table_.index_of(uid);
+  if (i == MessageTable::npos) return StoreResult<ReadNow>(mb::unexpected(expunged_error("read")));
+  std::unique_ptr<WireCursor> cur = take_cursor(*read_state_, uid, offset);
+  if (!cur) {
+    const MessageInfo& m = table_.infos()[i];
+    std::string exact = dir_ + "/cur/";
+    exact.append(table_.base(i)).append(info_suffix(m.flags, m.keywords));
+    cur = std::make_unique<WireCursor>();
+    // `missing` needs a directory search (a foreign name, or the message is gone): the pool
+    // path does it and tells the two apart.
+    if (wire_open_now(*cur, uid, exact) != OpenNow::ok) return std::nullopt;
+  }
+  WireCursor& c = *cur;
+  if (c.wire_off < offset) {
+    auto s = wire_read_into(c, offset - c.wire_off, nullptr, 0, true);
+    if (!s || s->would_block) return std::nullopt;  // the cursor is dropped (closed)
+  }
+  auto r = wire_read_into(c, max_len, dst, line_escape, true);
+  if (!r || r->would_block) return std::nullopt;
+  put_cursor(*read_state_, std::move(cur));
+  return StoreResult<ReadNow>(ReadNow{static_cast<std::size_t>(r->wire), r->written});
 }
 
 }  // namespace mb::store::maildir

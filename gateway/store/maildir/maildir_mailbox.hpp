@@ -34,8 +34,11 @@ namespace mb::store::maildir {
 class MaildirMailbox;
 struct UserContext;
 
+// Opens or joins the folder's shared state. Joining one already in memory rescans it first
+// (`refresh`), as a fresh open would read the disk; COPY's destination skips that.
 void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
-                  std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done);
+                  std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done,
+                  bool refresh = true);
 
 class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this<MaildirMailbox> {
  public:
@@ -82,6 +85,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
             std::function<void(StoreResult<CopyResult>)> done) override;
   void read(Uid uid, std::uint64_t offset, std::size_t max_len,
             std::function<void(StoreResult<std::string>)> done) override;
+  std::optional<StoreResult<ReadNow>> read_now(Uid uid, std::uint64_t offset, std::size_t max_len, char* dst,
+                                               char line_escape) override;  // mailbox_read.cpp
   std::optional<std::string_view> cache_get(Uid uid, CacheField field) const override;
   void cache_put(Uid uid, CacheField field, std::string value) override;
 
@@ -106,6 +111,10 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   void enqueue(std::function<void()> work, std::function<void()> apply);
   void run_next();
   std::vector<Change> apply_sync(SyncOutcome&& outcome);
+  // Incremental updates (no listing): our own new files with the UIDs commit_new() gave them;
+  // files we removed.
+  std::vector<Change> apply_commit(const std::vector<SavedFile>& files, CommitOutcome&& commit);
+  std::vector<Change> apply_removed(const std::vector<Uid>& uids);
   void notify(const std::vector<Change>& changes, const Own& own);
   void schedule_rescan();
   void watch(const std::string& sub, uv_fs_event_t*& handle);

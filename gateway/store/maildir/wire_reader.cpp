@@ -1,72 +1,143 @@
 // File: gateway/store/maildir/wire_reader.cpp
 #include "gateway/store/maildir/wire_reader.hpp"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace mb::store::maildir {
 namespace {
 
 constexpr std::size_t kBlock = 65536;
 
-// Converts stored bytes to wire bytes (bare LF -> CRLF, RFC 5322 §2.3) into `out` (nullptr:
-// count only), producing at most `room` octets, one append per line run. Returns the file
-// bytes consumed; the cursor's offsets and line-end state move on accordingly.
-std::size_t convert(WireCursor& c, const char* src, std::size_t len, std::uint64_t& room, std::string* out) {
+std::atomic<int> g_nowait{-1};  // -1: not decided yet (environment), 0 off, 1 on
+
+// The first position k in [pos, len) that cannot be copied through unchanged: a bare LF
+// (no CR before it: it becomes CRLF, RFC 5322 §2.3) or, with `escape`, an escape byte at the
+// start of a line. `prev_cr` / `line_start` describe the byte before `pos`. len if none.
+std::size_t find_event(const char* s, std::size_t pos, std::size_t len, bool prev_cr, bool line_start,
+                       char escape) {
+  if (pos >= len) return len;
+  if (s[pos] == '\n' ? !prev_cr : (escape != 0 && line_start && s[pos] == escape)) return pos;
+  std::size_t k = pos + 1;
+#if defined(__SSE2__)
+  // Each step compares 16 octets and the 16 before them (shifted by one) at once.
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  if (escape == 0) {
+    for (; k + 16 <= len; k += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k));
+      __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k - 1));
+      __m128i bare = _mm_andnot_si128(_mm_cmpeq_epi8(p, cr), _mm_cmpeq_epi8(v, lf));
+      if (int m = _mm_movemask_epi8(bare); m != 0) return k + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+    }
+  } else {
+    const __m128i esc = _mm_set1_epi8(escape);
+    for (; k + 16 <= len; k += 16) {
+      __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k));
+      __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k - 1));
+      __m128i bare = _mm_andnot_si128(_mm_cmpeq_epi8(p, cr), _mm_cmpeq_epi8(v, lf));
+      __m128i start = _mm_and_si128(_mm_cmpeq_epi8(p, lf), _mm_cmpeq_epi8(v, esc));
+      if (int m = _mm_movemask_epi8(_mm_or_si128(bare, start)); m != 0)
+        return k + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(m)));
+    }
+  }
+#endif
+  for (; k < len; ++k) {
+    char c = s[k];
+    if (c == '\n' && s[k - 1] != '\r') return k;
+    if (escape != 0 && c == escape && s[k - 1] == '\n') return k;
+  }
+  return len;
+}
+
+// Converts stored bytes src[0, len) to wire bytes at dst + w (dst nullptr: count only),
+// producing at most `room` wire octets. Returns the file bytes consumed; the cursor's
+// offsets and line state move on accordingly, `w` by the bytes written.
+std::size_t convert(WireCursor& c, const char* src, std::size_t len, std::uint64_t& room, char* dst,
+                    std::size_t& w, char escape) {
   std::size_t pos = 0;
   while (pos < len && room > 0) {
-    const void* hit = std::memchr(src + pos, '\n', len - pos);
-    std::size_t end = hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - src) : len;
-    std::size_t seg = static_cast<std::size_t>(std::min<std::uint64_t>(end - pos, room));
+    std::size_t ev = find_event(src, pos, len, c.prev_cr, c.line_start, escape);
+    auto seg = static_cast<std::size_t>(std::min<std::uint64_t>(ev - pos, room));
     if (seg > 0) {
-      if (out) out->append(src + pos, seg);
-      c.prev_cr = src[pos + seg - 1] == '\r';
+      if (dst) std::memcpy(dst + w, src + pos, seg);
+      w += seg;
+      char last = src[pos + seg - 1];
+      c.prev_cr = last == '\r';
+      c.line_start = last == '\n';
       pos += seg;
       room -= seg;
       c.file_off += seg;
       c.wire_off += seg;
     }
-    if (pos < end || hit == nullptr || room == 0) break;
-    // At an LF.
-    ++pos;
+    if (pos < ev || ev == len || room == 0) break;
     ++c.file_off;
-    if (c.prev_cr) {
-      if (out) out->push_back('\n');
+    ++pos;
+    if (src[ev] == '\n') {  // a bare LF (the escape byte is never LF)
+      if (room >= 2) {
+        if (dst) std::memcpy(dst + w, "\r\n", 2);
+        w += 2;
+        c.wire_off += 2;
+        room -= 2;
+        c.line_start = true;
+      } else {
+        if (dst) dst[w] = '\r';
+        ++w;
+        ++c.wire_off;
+        --room;
+        c.pending_lf = true;
+        c.line_start = false;
+      }
+    } else {  // the escape byte at a line start: doubled; only the original is a wire octet
+      if (dst) {
+        dst[w] = escape;
+        dst[w + 1] = escape;
+      }
+      w += 2;
       ++c.wire_off;
       --room;
-    } else if (room >= 2) {
-      if (out) out->append("\r\n", 2);
-      c.wire_off += 2;
-      room -= 2;
-    } else {
-      if (out) out->push_back('\r');
-      ++c.wire_off;
-      --room;
-      c.pending_lf = true;
+      c.line_start = false;
     }
     c.prev_cr = false;
   }
   return pos;
 }
 
-// Length of the prefix of `p` that passes unchanged: every LF in it follows a CR.
-std::size_t clean_prefix(const char* p, std::size_t len, bool prev_cr) {
-  std::size_t i = 0;
-  while (i < len) {
-    const void* hit = std::memchr(p + i, '\n', len - i);
-    if (hit == nullptr) return len;
-    std::size_t k = static_cast<std::size_t>(static_cast<const char*>(hit) - p);
-    bool cr_before = k > 0 ? p[k - 1] == '\r' : prev_cr;
-    if (!cr_before) return k;
-    i = k + 1;
-  }
-  return len;
+ssize_t read_at(int fd, char* buf, std::size_t len, std::uint64_t off, bool nowait) {
+  if (!nowait) return ::pread(fd, buf, len, static_cast<off_t>(off));
+  struct iovec iov {
+    buf, len
+  };
+  return ::preadv2(fd, &iov, 1, static_cast<off_t>(off), RWF_NOWAIT);
 }
 
 }  // namespace
+
+void set_read_nowait_enabled(bool enabled) { g_nowait.store(enabled ? 1 : 0); }
+
+bool read_nowait_enabled() {
+  int v = g_nowait.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* e = std::getenv("MAILBRIDGE_READ_NOWAIT");
+    v = (e != nullptr && std::strcmp(e, "0") == 0) ? 0 : 1;
+    g_nowait.store(v);
+  }
+  return v == 1;
+}
 
 StoreResult<void> wire_open(WireCursor& c, Uid uid, const std::string& path) {
   c = WireCursor{};
@@ -79,72 +150,111 @@ StoreResult<void> wire_open(WireCursor& c, Uid uid, const std::string& path) {
   return {};
 }
 
-StoreResult<void> wire_read(WireCursor& c, std::uint64_t max_len, std::string* out) {
+OpenNow wire_open_now(WireCursor& c, Uid uid, const std::string& path) {
+  c = WireCursor{};
+  // RESOLVE_CACHED (Linux 5.12): the lookup fails with EAGAIN instead of reading a
+  // directory block or inode from disk, so this open never blocks the loop.
+  struct open_how how {};
+  how.flags = O_RDONLY | O_CLOEXEC;
+  how.resolve = RESOLVE_CACHED;
+  long fd = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
+  if (fd < 0) {
+    if (errno == ENOENT) return OpenNow::missing;
+    // ENOSYS / EINVAL: a kernel without openat2 or RESOLVE_CACHED; the pool path always works.
+    if (errno == ENOSYS || errno == EINVAL) set_read_nowait_enabled(false);
+    return OpenNow::would_block;
+  }
+  c.fd = UniqueFd(static_cast<int>(fd));
+  struct stat st {};  // an open file's inode is in memory: fstat does not block
+  if (::fstat(c.fd.get(), &st) == 0 && S_ISREG(st.st_mode)) c.file_size = static_cast<std::uint64_t>(st.st_size);
+  c.uid = uid;
+  c.path = path;
+  return OpenNow::ok;
+}
+
+StoreResult<WireRead> wire_read_into(WireCursor& c, std::uint64_t max_len, char* dst, char escape, bool nowait) {
+  WireRead r;
   std::uint64_t room = max_len;
+  std::size_t w = 0;
+  if (dst == nullptr) escape = 0;
   if (c.pending_lf && room > 0) {
-    if (out) out->push_back('\n');
+    if (dst) dst[w] = '\n';
+    ++w;
     c.pending_lf = false;
+    c.line_start = true;
     ++c.wire_off;
     --room;
   }
   char scratch[kBlock];
   while (room > 0) {
     // Maildir files are never rewritten in place: the size at open bounds every read, so a
-    // small message costs one pread and no zero-fill of a whole block.
+    // small message costs one pread.
     if (c.file_size && c.file_off >= *c.file_size) break;
     std::uint64_t want = std::min<std::uint64_t>(room, kBlock);
     if (c.file_size) want = std::min<std::uint64_t>(want, *c.file_size - c.file_off);
-    if (out && c.bare_lf) {
-      // An LF file (as Dovecot and we store them): convert from the block in one pass.
-      ssize_t n = ::pread(c.fd.get(), scratch, want, static_cast<off_t>(c.file_off));
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return mb::unexpected(errno_error(errno, "read " + c.path));
-      }
-      if (n == 0) break;
-      convert(c, scratch, static_cast<std::size_t>(n), room, out);
-      continue;
-    }
-    // Read straight into the caller's string; converted only from the first bare LF on.
-    std::size_t base = out ? out->size() : 0;
-    char* dst = scratch;
-    if (out) {
-      out->resize(base + want);
-      dst = out->data() + base;
-    }
-    ssize_t n = ::pread(c.fd.get(), dst, want, static_cast<off_t>(c.file_off));
+    // LF files (as Dovecot and we store them) convert from a block aside in one pass; CRLF
+    // files are read straight into the output and only scanned.
+    const bool aside = dst == nullptr || c.bare_lf;
+    char* buf = aside ? scratch : dst + w;
+    ssize_t n = read_at(c.fd.get(), buf, static_cast<std::size_t>(want), c.file_off, nowait);
     if (n < 0) {
-      if (out) out->resize(base);
       if (errno == EINTR) continue;
+      if (nowait) {  // EAGAIN: not cached; EOPNOTSUPP: no RWF_NOWAIT here; others: let the pool report
+        r.would_block = true;
+        break;
+      }
       return mb::unexpected(errno_error(errno, "read " + c.path));
     }
-    auto got = static_cast<std::size_t>(n);
-    if (got == 0) {
-      if (out) out->resize(base);
-      break;
+    if (n == 0) break;
+    auto got = static_cast<std::size_t>(n);  // a short nowait read continues; the next one says EAGAIN
+    if (aside) {
+      convert(c, scratch, got, room, dst, w, escape);
+      continue;
     }
-    std::size_t clean = clean_prefix(dst, got, c.prev_cr);
+    std::size_t clean = find_event(buf, 0, got, c.prev_cr, c.line_start, escape);
     if (clean > 0) {
-      c.prev_cr = dst[clean - 1] == '\r';
+      c.prev_cr = buf[clean - 1] == '\r';
+      c.line_start = buf[clean - 1] == '\n';
       c.file_off += clean;
       c.wire_off += clean;
       room -= clean;
+      w += clean;
     }
-    if (clean == got) {
-      if (out) out->resize(base + got);
-      continue;
-    }
-    // A bare LF at `clean`: the rest of the block needs converting (it grows), so it moves
-    // out of the way first.
+    if (clean == got) continue;
+    // An event at `clean`: the rest of the block may grow, so it moves out of the way first.
+    if (buf[clean] == '\n') c.bare_lf = true;
     std::size_t rest = got - clean;
-    c.bare_lf = true;
-    if (out) {
-      std::memcpy(scratch, dst + clean, rest);
-      out->resize(base + clean);
-      convert(c, scratch, rest, room, out);
-    } else {
-      convert(c, dst + clean, rest, room, nullptr);
+    std::memcpy(scratch, buf + clean, rest);
+    convert(c, scratch, rest, room, dst, w, escape);
+  }
+  r.wire = max_len - room;
+  r.written = w;
+  return r;
+}
+
+StoreResult<void> wire_read(WireCursor& c, std::uint64_t max_len, std::string* out) {
+  if (out == nullptr) {
+    auto r = wire_read_into(c, max_len, nullptr, 0, false);
+    if (!r) return mb::unexpected(r.error());
+    return {};
+  }
+  // Grown into the caller's reservation first, then a few blocks at a time: a huge max_len
+  // (the rest of the message) costs no more than the message.
+  std::uint64_t left = max_len;
+  while (left > 0) {
+    if (c.file_size && c.file_off >= *c.file_size && !c.pending_lf) break;
+    std::size_t base = out->size();
+    std::size_t spare = out->capacity() - base;
+    auto step = static_cast<std::size_t>(std::min<std::uint64_t>(left, spare > 0 ? spare : 4 * kBlock));
+    out->resize(base + step);
+    auto r = wire_read_into(c, step, out->data() + base, 0, false);
+    if (!r) {
+      out->resize(base);
+      return mb::unexpected(r.error());
     }
+    out->resize(base + r->written);
+    left -= r->wire;
+    if (r->wire < step) break;
   }
   return {};
 }

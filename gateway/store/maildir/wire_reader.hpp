@@ -3,8 +3,17 @@
 // Streams a stored message (LF or CRLF line ends) as its wire form (CRLF) from any wire
 // offset. A WireCursor keeps the open fd and the (file offset, wire offset) pair, so reading
 // a message sequentially in chunks costs O(chunk) per call and never holds the whole message
-// in memory; a jump backwards reopens from the start. Blocks are read straight into the
-// output; line runs are found with memchr and converted with one append each. Pool threads only.
+// in memory; a jump backwards reopens from the start.
+//
+// One pass per byte: a vector scan (SSE2, 16 octets a step) finds the next "event" (a bare LF
+// that needs its CR, or a line-start escape byte, Mailbox::read_now's generic hook); the
+// clean run before it is copied with one memcpy. CRLF files are read straight into the
+// output; LF files through a 64 KB stack block.
+//
+// Blocking: wire_open()/wire_read() may block (pool threads). The `nowait` variants never
+// wait for the disk (openat2 RESOLVE_CACHED, preadv2 RWF_NOWAIT) and report `would_block`
+// instead, so the loop thread can use them on page-cache hits; after `would_block` the
+// cursor's position is unspecified and it must be dropped.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +33,7 @@ struct WireCursor {
   std::optional<std::uint64_t> file_size;  // at open (Maildir files are immutable)
   std::uint64_t wire_off = 0;
   bool prev_cr = false;     // last file byte consumed was CR
+  bool line_start = true;   // last wire octet produced was LF (or none yet)
   bool pending_lf = false;  // emitted the CR of an inserted CRLF, LF still owed
   bool bare_lf = false;     // a bare LF was seen: read blocks aside and convert them
 };
@@ -32,5 +42,28 @@ struct WireCursor {
 StoreResult<void> wire_open(WireCursor& cursor, Uid uid, const std::string& path);
 // Appends up to `max_len` wire octets to `out` (nullptr: skip them). Fewer only at the end.
 StoreResult<void> wire_read(WireCursor& cursor, std::uint64_t max_len, std::string* out);
+
+enum class OpenNow { ok, would_block, missing };
+// wire_open() that never waits for the disk: only a path the dentry cache resolves.
+// `missing`: no such file (the caller searches, off the loop). Other failures answer
+// `would_block`: the blocking path then reports them properly.
+OpenNow wire_open_now(WireCursor& cursor, Uid uid, const std::string& path);
+
+struct WireRead {
+  std::uint64_t wire = 0;     // wire octets consumed
+  std::size_t written = 0;    // bytes written to dst (wire + escapes)
+  bool would_block = false;   // nowait only: the data is not in the page cache
+};
+// Writes up to `max_len` wire octets at `dst` (nullptr: skip them), each line starting with
+// `escape` (0: none) preceded by one more copy of it. `dst` holds max_len bytes (2 * max_len
+// with an escape). Fewer octets only at the end (or would_block).
+StoreResult<WireRead> wire_read_into(WireCursor& cursor, std::uint64_t max_len, char* dst, char escape,
+                                     bool nowait);
+
+// Test hook: false makes MaildirMailbox::read_now() always answer "would block", so the
+// thread-pool fallback is exercised as with an uncached file. Also off when the environment
+// has MAILBRIDGE_READ_NOWAIT=0 at the first call.
+void set_read_nowait_enabled(bool enabled);
+bool read_nowait_enabled();
 
 }  // namespace mb::store::maildir

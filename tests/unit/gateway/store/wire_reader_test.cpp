@@ -126,3 +126,180 @@ TEST_F(ReadCursorTest, InterleavedReadersEachKeepTheirOpenCursor) {
 
 }  // namespace
 }  // namespace mb::store::test
+
+namespace mb::store::test {
+namespace {
+
+using maildir::WireCursor;
+
+// Wire form with every line that starts with `esc` given one more `esc` in front.
+std::string escaped(const std::string& wire, char esc) {
+  std::string out;
+  bool start = true;
+  for (char c : wire) {
+    if (start && c == esc) out.push_back(esc);
+    out.push_back(c);
+    start = c == '\n';
+  }
+  return out;
+}
+
+// wire_read_into in chunks from `start`, blocking or not, escaping or not.
+std::string read_into_chunks(const std::string& path, std::uint64_t start, std::size_t chunk, char esc,
+                             bool nowait, std::uint64_t* wire_total) {
+  WireCursor c;
+  EXPECT_TRUE(maildir::wire_open(c, 1, path));
+  if (start > 0) {
+    auto s = maildir::wire_read_into(c, start, nullptr, 0, nowait);
+    EXPECT_TRUE(s && !s->would_block && s->wire == start);
+  }
+  std::string out;
+  std::vector<char> buf(2 * chunk + 1);
+  *wire_total = 0;
+  while (true) {
+    auto r = maildir::wire_read_into(c, chunk, buf.data(), esc, nowait);
+    EXPECT_TRUE(r.has_value());
+    if (!r) break;
+    EXPECT_FALSE(r->would_block);  // just written: in the page cache
+    EXPECT_LE(r->written, esc ? 2 * chunk : chunk);
+    out.append(buf.data(), r->written);
+    *wire_total += r->wire;
+    if (r->wire < chunk) break;
+  }
+  return out;
+}
+
+class WireReadIntoTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = make_temp_dir(); }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string put(const std::string& content) {
+    std::string p = dir_ + "/m" + std::to_string(n_++);
+    write_file(p, content);
+    return p;
+  }
+  std::string dir_;
+  int n_ = 0;
+};
+
+// The fused pass (LF -> CRLF and line-start escaping) equals the two-step reference from
+// every offset in every chunk size, for lines split at every point and dots everywhere.
+TEST_F(WireReadIntoTest, EscapeAndConversionFusedEveryChunkAndOffset) {
+  for (std::string stored : {std::string(".a\n..b\r\n.\n\n.\r\nx.y\n.end."), std::string("a\r\n.\r\n..\r\n.z"),
+                             std::string("\n.\n.\r.\n")}) {
+    std::string wire = reference_wire(stored);
+    std::string p = put(stored);
+    for (bool nowait : {false, true})
+      for (std::size_t chunk = 1; chunk <= wire.size() + 1; ++chunk)
+        for (std::uint64_t start = 0; start <= wire.size(); ++start) {
+          std::uint64_t total = 0;
+          std::string got = read_into_chunks(p, start, chunk, '.', nowait, &total);
+          // A read from mid-line starts escaping at the next line start.
+          std::string tail = wire.substr(start);
+          bool line_start = start == 0 || wire[start - 1] == '\n';
+          std::string expect = escaped(tail, '.');
+          if (!line_start && !tail.empty() && tail[0] == '.') expect.erase(0, 1);
+          EXPECT_EQ(got, expect) << chunk << " " << start << " " << nowait;
+          EXPECT_EQ(total, tail.size());
+          EXPECT_EQ(read_into_chunks(p, start, chunk, 0, nowait, &total), tail);
+        }
+  }
+}
+
+// Large LF and CRLF files with dot lines across the 64 KB block edges and the SIMD steps.
+TEST_F(WireReadIntoTest, LargeFilesWithEscapesAcrossBlocks) {
+  std::mt19937 rng(7);
+  for (bool crlf : {false, true}) {
+    std::string stored;
+    while (stored.size() < 300000) {
+      if (rng() % 5 == 0) stored += '.';
+      stored.append(rng() % 70, 'x');
+      if (rng() % 7 == 0) stored += '\r';  // a lone CR inside a line
+      stored.append(rng() % 40, 'y');
+      stored += crlf ? "\r\n" : "\n";
+    }
+    stored[65535] = '\n';
+    stored[65536] = '.';
+    std::string wire = reference_wire(stored);
+    std::string p = put(stored);
+    for (std::size_t chunk : {std::size_t{4093}, std::size_t{65536}, std::size_t{1} << 20}) {
+      std::uint64_t total = 0;
+      EXPECT_EQ(read_into_chunks(p, 0, chunk, '.', true, &total), escaped(wire, '.')) << crlf << chunk;
+      EXPECT_EQ(total, wire.size());
+    }
+  }
+}
+
+using ReadNowTest = StoreFixture;
+
+// read_now gives the bytes read() gives, from any offset, and reuses one open cursor.
+TEST_F(ReadNowTest, SameBytesAsReadAndEscapeHook) {
+  auto mb = open("INBOX");
+  std::string body;
+  for (int i = 0; i < 5000; ++i) body += (i % 9 == 0 ? ".line " : "line ") + std::to_string(i) + "\n";
+  Uid uid = append(*mb, "Subject: x\n\n" + body);
+  std::string wire = read_all(*mb, uid);
+  ASSERT_EQ(wire.size(), mb->find(uid)->size);
+  std::vector<char> buf(2 * 65536);
+  std::string got;
+  while (true) {
+    auto r = mb->read_now(uid, got.size(), 65536, buf.data(), 0);
+    ASSERT_TRUE(r.has_value());  // just written: cached
+    ASSERT_TRUE(r->has_value());
+    EXPECT_EQ((*r)->wire, (*r)->written);
+    got.append(buf.data(), (*r)->written);
+    if ((*r)->wire < 65536) break;
+  }
+  EXPECT_EQ(got, wire);
+  std::string stuffed;
+  std::uint64_t off = 0;
+  while (true) {
+    auto r = mb->read_now(uid, off, 10000, buf.data(), '.');
+    ASSERT_TRUE(r && *r);
+    stuffed.append(buf.data(), (*r)->written);
+    off += (*r)->wire;
+    if ((*r)->wire < 10000) break;
+  }
+  EXPECT_EQ(stuffed, escaped(wire, '.'));
+  auto mid = mb->read_now(uid, 12345, 100, buf.data(), 0);
+  ASSERT_TRUE(mid && *mid);
+  EXPECT_EQ(std::string(buf.data(), (*mid)->written), wire.substr(12345, 100));
+}
+
+// Expunged: an error at once. Forced off (the test hook standing in for an uncached file):
+// "would block", and read() still serves the message from the thread pool.
+TEST_F(ReadNowTest, ExpungedAndForcedFallback) {
+  auto mb = open("INBOX");
+  Uid a = append(*mb, "Subject: a\n\nbody a\n");
+  Uid b = append(*mb, "Subject: b\n\nbody b\n");
+  auto gone = await<StoreResult<std::vector<Uid>>>(&loop_, [&](auto cb) { mb->expunge({a}, nullptr, cb); });
+  ASSERT_TRUE(gone);
+  char buf[256];
+  auto r = mb->read_now(a, 0, 100, buf, 0);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(r->has_value());
+  EXPECT_EQ(r->error().kind, ErrorKind::expunged);
+  maildir::set_read_nowait_enabled(false);
+  EXPECT_FALSE(mb->read_now(b, 0, 100, buf, 0).has_value());
+  EXPECT_EQ(read_all(*mb, b), "Subject: b\r\n\r\nbody b\r\n");
+  maildir::set_read_nowait_enabled(true);
+  auto ok = mb->read_now(b, 0, 100, buf, 0);
+  ASSERT_TRUE(ok && *ok);
+  EXPECT_EQ(std::string(buf, (*ok)->written), "Subject: b\r\n\r\nbody b\r\n");
+}
+
+// A name the table does not predict (another program renamed the file): read_now answers
+// "would block" (the search is pool work) and read() finds it.
+TEST_F(ReadNowTest, ForeignNameFallsBackToSearch) {
+  auto mb = open("INBOX");
+  Uid u = append(*mb, "Subject: c\n\nbody c\n");
+  for (const auto& n : files_in(root() + "/cur")) {
+    fs::rename(root() + "/cur/" + n, root() + "/cur/" + n + "Z");
+  }
+  char buf[256];
+  EXPECT_FALSE(mb->read_now(u, 0, 100, buf, 0).has_value());
+  EXPECT_EQ(read_all(*mb, u), "Subject: c\r\n\r\nbody c\r\n");
+}
+
+}  // namespace
+}  // namespace mb::store::test
