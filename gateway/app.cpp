@@ -62,9 +62,10 @@ pop3::Settings pop3_settings(const config::Config& cfg) {
   s.lock_session = cfg.pop3.lock_session;
   s.apop = true;  // offered only when the passwd-file has a reversible scheme
   s.implementation = "mailbridge " MB_VERSION;
-  if (cfg.pop3.expire_days > 0) s.expire_days = cfg.pop3.expire_days;
+  s.expire_days = cfg.pop3.expire_days;  // nullopt: EXPIRE NEVER
   s.login_delay = std::chrono::seconds(cfg.pop3.login_delay_s);
   s.authorization_timeout = std::chrono::seconds(cfg.limits.auth_timeout_s);
+  s.transaction_timeout = std::chrono::seconds(cfg.pop3.idle_timeout_s);
   return s;
 }
 

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "gateway/config/config_reader.hpp"
+#include "protocols/pop3/uidl_format.hpp"
 
 namespace mb::config {
 namespace {
@@ -142,7 +143,20 @@ void read_pop3(Reader& r, const toml::table& t, Pop3Config& out) {
       }
     } else if (k == "lock_session") get_bool(r, v, "pop3.lock_session", out.lock_session);
     else if (k == "login_delay_s") get_uint(r, v, "pop3.login_delay_s", 0, 86400, out.login_delay_s);
-    else if (k == "expire_days") get_uint(r, v, "pop3.expire_days", 0, 36500, out.expire_days);
+    else if (k == "expire_days") {
+      if (const auto* str = v.as_string(); str != nullptr && str->get() == "never") {
+        out.expire_days.reset();
+      } else if (v.as_integer() == nullptr) {
+        r.error_at(v, "pop3.expire_days", fmt::format("expected \"never\" or an integer between 0 and 36500, got {}",
+                                                      type_name(v)));
+      } else {
+        std::uint32_t days = 0;
+        get_uint(r, v, "pop3.expire_days", 0, 36500, days);
+        out.expire_days = days;
+      }
+    }
+    // RFC 1939 §3: an autologout timer MUST be at least 10 minutes.
+    else if (k == "idle_timeout_s") get_uint(r, v, "pop3.idle_timeout_s", 600, 86400, out.idle_timeout_s);
     else unknown_key(r, k, "pop3");
   }
 }
@@ -235,55 +249,9 @@ std::string_view to_string(SeenOnRetr v) { return name_of(kSeen, v); }
 std::string_view to_string(DeleteMode v) { return name_of(kDelete, v); }
 
 std::string check_uidl_format(std::string_view format) {
-  // Mirrors protocols/pop3/uidl_format.cpp (UidlFormat::compile), so that --check-config
-  // rejects exactly what the POP3 server would refuse at start-up.
-  bool has_uid = false;
-  std::size_t max_len = 0;
-  if (format.empty()) return "must not be empty";
-  for (std::size_t i = 0; i < format.size(); ++i) {
-    const char c = format[i];
-    if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      // RFC 1939 §7: a unique-id is 1-70 characters in 0x21..0x7E.
-      return "may contain only printable ASCII without spaces (RFC 1939 §7)";
-    }
-    if (c != '%') {
-      ++max_len;
-      continue;
-    }
-    std::size_t j = i + 1;
-    if (j < format.size() && format[j] == '%') {
-      ++max_len;
-      i = j;
-      continue;
-    }
-    const bool zero = j < format.size() && format[j] == '0';
-    if (zero) ++j;
-    std::size_t width = 0;
-    while (j < format.size() && format[j] >= '0' && format[j] <= '9') {
-      width = width * 10 + static_cast<std::size_t>(format[j] - '0');
-      if (width > 20) return "field width larger than 20";
-      ++j;
-    }
-    if (width > 0 && !zero) {
-      return fmt::format("\"{}\": a width needs a leading 0 (space padding is not allowed in a UIDL)",
-                         format.substr(i, j - i + 1));
-    }
-    if (j < format.size() && (format[j] == 'X' || format[j] == 'x')) ++j;
-    if (j >= format.size()) return "ends inside a %-escape";
-    const char var = format[j];
-    if (var != 'u' && var != 'v') {
-      return fmt::format(
-          "bad %-escape \"{}\" (expected %[0width][X|x] followed by u (UID) or v (UIDVALIDITY), "
-          "or %%)",
-          format.substr(i, j - i + 1));
-    }
-    if (var == 'u') has_uid = true;
-    max_len += std::max<std::size_t>(width, 10);
-    i = j;
-  }
-  if (!has_uid) return "must contain %u so that each message's UIDL is unique";
-  if (max_len > 70) return "a UIDL could exceed 70 characters (RFC 1939 §7)";
-  return {};
+  // The POP3 server's own compiler: --check-config refuses exactly what the server would.
+  auto compiled = pop3::UidlFormat::compile(format);
+  return compiled ? std::string() : compiled.error();
 }
 
 mb::Result<Config, std::string> parse_config(std::string_view text, const std::string& source_name) {

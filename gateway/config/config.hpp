@@ -22,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,7 +104,13 @@ struct Pop3Config {
   std::string uidl_format = "%08Xu%08Xv";  // Dovecot's default; see check_uidl_format()
   bool lock_session = false;       // one POP3 session per maildrop at a time (RFC 1939 §8)
   std::uint32_t login_delay_s = 0; // advertised as LOGIN-DELAY (RFC 2449 §6.5); 0 = none
-  std::uint32_t expire_days = 0;   // advertised as EXPIRE (RFC 2449 §6.7); 0 = NEVER
+  // RFC 2449 §6.7 EXPIRE, advertised and enforced at QUIT (README "POP3"): nullopt = NEVER
+  // (TOML "never", the default); 0 = messages RETR'd in the session are deleted at QUIT;
+  // n = messages retrieved (in the session, or \Seen) and delivered at least n days ago are
+  // deleted at QUIT (per delete_mode).
+  std::optional<std::uint32_t> expire_days;
+  // RFC 1939 §3 autologout timer once logged in (TRANSACTION): at least 10 minutes.
+  std::uint32_t idle_timeout_s = 600;
   friend bool operator==(const Pop3Config&, const Pop3Config&) = default;
 };
 

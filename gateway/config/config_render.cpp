@@ -101,8 +101,10 @@ std::string render_config_toml(const Config& c) {
                      toml_string(to_string(c.pop3.delete_mode)));
   out += fmt::format("uidl_format = {}\n", toml_string(c.pop3.uidl_format));
   out += fmt::format("lock_session = {}\n", c.pop3.lock_session ? "true" : "false");
-  out += fmt::format("login_delay_s = {}\nexpire_days = {}\n", c.pop3.login_delay_s,
-                     c.pop3.expire_days);
+  out += fmt::format("login_delay_s = {}\nexpire_days = {}   # \"never\" or days (RFC 2449 EXPIRE)\n",
+                     c.pop3.login_delay_s,
+                     c.pop3.expire_days ? std::to_string(*c.pop3.expire_days) : toml_string("never"));
+  out += fmt::format("idle_timeout_s = {}\n", c.pop3.idle_timeout_s);
 
   out += "\n[imap]\n";
   out += fmt::format("max_literal = {}\nmax_line = {}\nidle_timeout_s = {}\n", c.imap.max_literal,

@@ -67,4 +67,16 @@ void BodyWriter::finish(std::string& out) {
   done_ = true;
 }
 
+std::size_t BodyWriter::finish(char* dst) {
+  std::size_t n = 0;
+  if (!at_line_start_) {
+    if (!prev_cr_) dst[n++] = '\r';
+    dst[n++] = '\n';
+    at_line_start_ = true;
+  }
+  std::memcpy(dst + n, ".\r\n", 3);
+  done_ = true;
+  return n + 3;
+}
+
 }  // namespace mb::pop3

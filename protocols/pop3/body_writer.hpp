@@ -10,7 +10,8 @@
 // n body lines are written; feed() then reports `done` and the caller stops reading. A
 // message without a blank line is all header and is sent whole.
 //
-// No allocation of its own: appends to the caller's string (one response buffer).
+// No allocation of its own: appends to the caller's string (one response buffer). RETR
+// normally bypasses feed(): the store writes the stuffed form directly (wrote(), finish(char*)).
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,19 @@ class BodyWriter {
   bool feed(std::string_view chunk, std::string& out);
   // Terminates the last line if needed and appends the ".\r\n" terminator.
   void finish(std::string& out);
+  // The same into a raw buffer (at most kMaxFinish bytes); returns the bytes written.
+  static constexpr std::size_t kMaxFinish = 5;
+  std::size_t finish(char* dst);
+
+  // RETR's fused path (store::Mailbox::read_now with line escape kStuffByte) writes stuffed
+  // CRLF lines itself: keep the line state in step with the last byte it wrote, so finish()
+  // or a later feed() (the thread-pool fallback) continues correctly. RETR only (no limit).
+  static constexpr char kStuffByte = '.';
+  void wrote(char last_byte) {
+    at_line_start_ = last_byte == '\n';
+    prev_cr_ = last_byte == '\r';
+    line_len_ = at_line_start_ ? 0 : 1;
+  }
 
   bool done() const { return done_; }
 

@@ -66,6 +66,7 @@ void Pop3Session::ok(std::string_view text) {
 }
 
 void Pop3Session::err(std::string_view text, bool counts) {
+  retr_pending_.reset();  // a failed RETR retrieved nothing
   out_.append("-ERR ");
   out_.append(text);
   out_.append("\r\n");
@@ -86,6 +87,10 @@ void Pop3Session::set_busy(bool busy) {
 
 void Pop3Session::finish_async() {
   busy_ = false;
+  if (retr_pending_) {
+    if (*retr_pending_ < messages_.size()) messages_[*retr_pending_].retrieved = true;
+    retr_pending_.reset();
+  }
   command_finished();
   process_input();
   flush();
@@ -342,7 +347,17 @@ void Pop3Session::dispatch_command(const Command& cmd) {
     case Verb::stat: return cmd_stat(cmd);
     case Verb::list: return cmd_list(cmd);
     case Verb::uidl: return cmd_uidl(cmd);
-    case Verb::retr: return cmd_retr_top(cmd, true);
+    case Verb::retr:
+      // Remember which message, for EXPIRE (RFC 2449 §6.7): it counts as retrieved once
+      // the whole response went out (finish_async), not if an -ERR answered it.
+      if (cmd.argc == 1) {
+        if (const auto n = parse_number(cmd.args[0]); n && *n >= 1 && *n <= messages_.size()) {
+          retr_pending_ = *n - 1;
+        }
+      }
+      cmd_retr_top(cmd, true);
+      if (!busy_) retr_pending_.reset();
+      return;
     case Verb::top: return cmd_retr_top(cmd, false);
     case Verb::dele: return cmd_dele(cmd);
     case Verb::rset: return cmd_rset(cmd);

@@ -225,7 +225,7 @@ void Pop3Session::take_snapshot() {
   for (const store::MessageInfo& m : infos) {
     if ((m.keywords & hidden_keywords) != 0) continue;
     if (hide_deleted_flag && (m.flags & store::kDeleted) != 0) continue;
-    messages_.push_back(Message{m.uid, m.size, false, false});
+    messages_.push_back(Message{m.uid, m.size, false, false, false});
     live_size_ += m.size;
   }
   live_count_ = static_cast<std::uint32_t>(messages_.size());

@@ -43,6 +43,8 @@ inline constexpr unsigned kMaxConsecutiveErrors = 10;
 inline constexpr std::size_t kMaxBufferedInput = 256 * 1024;
 // RETR/TOP read size from the store.
 inline constexpr std::size_t kReadChunk = 64 * 1024;
+// Pipelined RETRs completed synchronously from inside one another (see read_next_chunk).
+inline constexpr unsigned kMaxSyncRetrDepth = 8;
 
 class Pop3Session final : public proto::Session, public store::MailboxObserver {
  public:
@@ -69,6 +71,7 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
     std::uint64_t size = 0;
     bool deleted = false;       // DELE in this session
     bool seen_pending = false;  // RETR with seen_on_retr = quit
+    bool retrieved = false;     // a RETR of it completed in this session (EXPIRE)
   };
 
   struct Transfer {
@@ -136,7 +139,14 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   void cmd_rset(const Command& cmd);
   void cmd_noop(const Command& cmd);
   void cmd_quit_transaction();
+  // RFC 2449 §6.7: marks what Settings::expire_days expires as deleted; returns the count.
+  std::size_t mark_expired();
   void read_next_chunk();
+  // RETR's fast path: one read_now() chunk stuffed straight into retr_buf_ and sent from
+  // there. `more`: send the next; `stop`: ended, failed or waiting for on_writable();
+  // `would_block`: read it with read() on the pool.
+  enum class ChunkStep { more, stop, would_block };
+  ChunkStep send_chunk_now();
   void on_chunk(store::StoreResult<std::string> result);
   void transfer_done();
   void apply_seen(std::vector<store::Uid> uids);
@@ -174,6 +184,14 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   std::uint32_t live_count_ = 0;    // messages not marked deleted
   std::uint64_t live_size_ = 0;
   std::optional<Transfer> transfer_;
+  // RETR output buffer (response line + a stuffed chunk + terminator), grown to what the
+  // largest chunk needed and kept for the session: no allocation per message.
+  std::unique_ptr<char[]> retr_buf_;
+  std::size_t retr_cap_ = 0;
+  unsigned sync_retr_depth_ = 0;  // nested synchronous RETRs (read_next_chunk)
+  // Message index of the RETR in progress; set when it is dispatched, cleared by any -ERR,
+  // and turned into Message::retrieved when the command completes (finish_async).
+  std::optional<std::size_t> retr_pending_;
 
   const char* command_name_ = nullptr;  // the command being timed, or null
   std::chrono::steady_clock::time_point command_start_{};

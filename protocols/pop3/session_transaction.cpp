@@ -4,6 +4,9 @@
 // RETR and TOP (streamed from the store with back-pressure), DELE, RSET, NOOP, QUIT.
 #include <fmt/format.h>
 
+#include <chrono>
+#include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "gateway/log/log.hpp"
@@ -132,9 +135,74 @@ void Pop3Session::cmd_retr_top(const Command& cmd, bool is_retr) {
 }
 
 void Pop3Session::read_next_chunk() {
+  // Page-cache hits are served on the loop; the thread pool only when the disk is needed.
+  // A RETR that completes here runs finish_async(), which may start the next pipelined
+  // RETR from inside this call: past kMaxSyncRetrDepth nested ones the pool read unwinds
+  // the stack.
+  if (transfer_->is_retr && sync_retr_depth_ < kMaxSyncRetrDepth) {
+    ++sync_retr_depth_;
+    ChunkStep step = ChunkStep::more;
+    while (step == ChunkStep::more) step = send_chunk_now();
+    --sync_retr_depth_;
+    if (step == ChunkStep::stop) return;
+  }
   Transfer& t = *transfer_;
   mailbox_->read(t.uid, t.offset, kReadChunk,
                  guarded([this](store::StoreResult<std::string> r) { on_chunk(std::move(r)); }));
+}
+
+Pop3Session::ChunkStep Pop3Session::send_chunk_now() {
+  Transfer& t = *transfer_;
+  const std::uint64_t left = t.size > t.offset ? t.size - t.offset : 0;
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kReadChunk));
+  // The response so far (pipelined answers, the +OK line), the stuffed chunk (at most twice
+  // its wire octets) and the terminator, in one buffer and one send().
+  const std::size_t head = out_.size() + (t.header_sent ? 0 : 32);
+  const std::size_t need = head + 2 * want + BodyWriter::kMaxFinish + 2;
+  if (retr_cap_ < need) {
+    retr_cap_ = std::max(need, retr_cap_ * 2);
+    retr_buf_ = std::make_unique_for_overwrite<char[]>(retr_cap_);
+  }
+  char* buf = retr_buf_.get();
+  std::size_t used = 0;
+  if (!t.header_sent) {
+    // Built aside and committed only once the chunk is in hand: on "would block" the pool
+    // path answers instead (and an error answers -ERR).
+    std::string line = "+OK ";
+    append_number(line, t.size);
+    line.append(" octets\r\n");
+    std::memcpy(buf + out_.size(), line.data(), line.size());
+    used = line.size();
+  }
+  auto r = mailbox_->read_now(t.uid, t.offset, want, buf + out_.size() + used, BodyWriter::kStuffByte);
+  if (!r) return ChunkStep::would_block;
+  if (!*r) {
+    on_chunk(store::StoreResult<std::string>(mb::unexpected(r->error())));
+    return ChunkStep::stop;
+  }
+  const store::Mailbox::ReadNow got = **r;
+  if (!out_.empty()) std::memcpy(buf, out_.data(), out_.size());
+  used += out_.size() + got.written;
+  out_.clear();
+  if (!t.header_sent) {
+    t.header_sent = true;
+    consecutive_errors_ = 0;
+  }
+  if (got.written > 0) t.writer.wrote(buf[used - 1]);
+  t.offset += got.wire;
+  const bool end = got.wire < want || t.offset >= t.size;
+  if (end) used += t.writer.finish(buf + used);
+  sink_.send(std::string_view(buf, used));
+  if (end) {
+    transfer_done();  // may start the next pipelined command: `t` is gone
+    return ChunkStep::stop;
+  }
+  if (!active()) return ChunkStep::stop;
+  if (sink_.output_queued() > proto::kOutputHighWater) {
+    t.waiting_writable = true;  // resumed by on_writable()
+    return ChunkStep::stop;
+  }
+  return ChunkStep::more;
 }
 
 void Pop3Session::on_chunk(store::StoreResult<std::string> result) {
@@ -241,9 +309,39 @@ void Pop3Session::cmd_noop(const Command& cmd) {
 // UPDATE (RFC 1939 §6): apply \Seen (quit mode) then the deletions, and answer +OK only once
 // the store has confirmed them.
 
+std::size_t Pop3Session::mark_expired() {
+  if (!settings_.expire_days) return 0;
+  const unsigned days = *settings_.expire_days;
+  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  const std::int64_t cutoff = now - static_cast<std::int64_t>(days) * 86400;
+  std::size_t count = 0;
+  for (Message& m : messages_) {
+    if (m.deleted) continue;
+    const store::MessageInfo* info = mailbox_->find(m.uid);
+    if (info == nullptr) continue;  // expunged meanwhile
+    // EXPIRE 0: "an implicit DELE for each message which was downloaded with RETR" (§6.7).
+    // EXPIRE n: retrieved now or read before (\Seen, which RETR sets, by any client), and
+    // delivered at least n days ago: retention counts from delivery, never unread mail.
+    const bool expired = days == 0 ? m.retrieved
+                                   : (m.retrieved || (info->flags & store::kSeen) != 0) &&
+                                         info->internal_date <= cutoff;
+    if (!expired) continue;
+    m.deleted = true;
+    --live_count_;
+    live_size_ -= m.size;
+    ++count;
+  }
+  return count;
+}
+
 void Pop3Session::cmd_quit_transaction() {
   state_ = State::update;
   set_busy(true);
+  if (const std::size_t n = mark_expired(); n > 0) {
+    log_info(fmt::format("QUIT: {} messages expired (EXPIRE {})", n, *settings_.expire_days));
+  }
   std::vector<store::Uid> seen;
   for (const Message& m : messages_) {
     if (m.seen_pending && !m.deleted) seen.push_back(m.uid);

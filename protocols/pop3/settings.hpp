@@ -44,8 +44,15 @@ struct Settings {
   std::string implementation = "mailbridge";  // CAPA IMPLEMENTATION
   std::string hostname = "localhost";         // in the APOP timestamp
   std::string mailbox = "INBOX";              // the maildrop
-  // RFC 2449 §6.7/6.8. expire_days: nullopt = "EXPIRE NEVER". login_delay 0 = not
-  // advertised or enforced.
+  // RFC 2449 §6.7 EXPIRE, advertised in CAPA and enforced when QUIT enters UPDATE:
+  //   nullopt  "EXPIRE NEVER": nothing is deleted but what the client DELEs.
+  //   0        "EXPIRE 0": every message whose RETR completed in this session gets an
+  //            implicit DELE.
+  //   n > 0    messages retrieved in this session or read before (\Seen, which RETR sets
+  //            per seen_on_retr, by any client) whose internal date (delivery) is at least n
+  //            days ago get an implicit DELE: retention counts from delivery, which §6.7
+  //            allows, and unread mail is never expired.
+  // Implicit deletions follow delete_mode like DELE. login_delay 0 = not advertised/enforced.
   std::optional<unsigned> expire_days;
   std::chrono::seconds login_delay{0};
   // Idle timeouts. RFC 1939 §3: the autologout timer is at least 10 minutes once a session is

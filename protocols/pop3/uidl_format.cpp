@@ -17,6 +17,29 @@ UidlFormat::UidlFormat() {
   parts_ = {u, v};
 }
 
+namespace {
+
+// Dovecot's pop3_uidl_format variables (doc: "POP3 UIDL format") that mailbridge cannot
+// expand, each with the reason, so that a config copied from Dovecot fails with a clear error
+// instead of producing different UIDLs (clients would download everything again).
+std::string unsupported_variable(std::string_view var) {
+  const std::string shown = var.size() == 1 ? std::string(var) : fmt::format("{{{}}}", var);
+  if (var == "f" || var == "filename" || var == "g" || var == "guid") {
+    return fmt::format(
+        "%{} (Dovecot: the Maildir file name / GUID) is not supported: mailbridge derives UIDLs "
+        "from UID and UIDVALIDITY only; use %u and %v (Dovecot's default is %08Xu%08Xv)",
+        shown);
+  }
+  if (var == "m" || var == "md5") {
+    return fmt::format(
+        "%{} (Dovecot: MD5 of the message headers, mbox only) is not supported: use %u and %v",
+        shown);
+  }
+  return fmt::format("unknown variable %{} (supported: %u or %{{uid}}, %v or %{{uidvalidity}})", shown);
+}
+
+}  // namespace
+
 mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format) {
   UidlFormat f;
   f.parts_.clear();
@@ -31,7 +54,8 @@ mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format)
     if (c != '%') {
       const auto u = static_cast<unsigned char>(c);
       if (u < 0x21 || u > 0x7E) {
-        return mb::unexpected(fmt::format("character at offset {} is not printable ASCII", i));
+        return mb::unexpected(fmt::format(
+            "character at offset {} is not printable ASCII without spaces (RFC 1939 §7)", i));
       }
       add_literal(c);
       continue;
@@ -49,12 +73,13 @@ mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format)
     unsigned width = 0;
     while (i < format.size() && format[i] >= '0' && format[i] <= '9') {
       width = width * 10 + static_cast<unsigned>(format[i] - '0');
-      if (width > 20) return mb::unexpected(fmt::format("width too large at offset {}", start));
+      if (width > 20) return mb::unexpected(fmt::format("field width larger than 20 at offset {}", start));
       ++i;
     }
     if (width > 0 && !p.zero_pad) {
       // Space padding would put spaces in the UIDL (RFC 1939 §7 allows 0x21-0x7E only).
-      return mb::unexpected(fmt::format("width without 0 at offset {} would pad with spaces", start));
+      return mb::unexpected(fmt::format(
+          "width at offset {} needs a leading 0 (space padding is not allowed in a UIDL)", start));
     }
     p.width = static_cast<std::uint8_t>(width);
     if (i < format.size() && (format[i] == 'X' || format[i] == 'x')) {
@@ -62,23 +87,32 @@ mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format)
       p.upper = format[i] == 'X';
       ++i;
     }
-    if (i >= format.size()) return mb::unexpected(fmt::format("incomplete variable at offset {}", start));
-    if (format[i] == 'u') {
+    if (i >= format.size()) return mb::unexpected(fmt::format("format ends inside the %-escape at offset {}", start));
+    // One letter, or Dovecot 2.3's long form %{name}.
+    std::string_view var = format.substr(i, 1);
+    if (format[i] == '{') {
+      const auto close = format.find('}', i);
+      if (close == std::string_view::npos) {
+        return mb::unexpected(fmt::format("unterminated %{{ at offset {}", start));
+      }
+      var = format.substr(i + 1, close - i - 1);
+      i = close;
+    }
+    if (var == "u" || var == "uid") {
       p.kind = Part::Kind::uid;
-    } else if (format[i] == 'v') {
+    } else if (var == "v" || var == "uidvalidity") {
       p.kind = Part::Kind::uidvalidity;
     } else {
-      return mb::unexpected(fmt::format("unknown variable %{} at offset {} (supported: %u %v)",
-                                        format[i], start));
+      return mb::unexpected(fmt::format("at offset {}: {}", start, unsupported_variable(var)));
     }
     max_len += std::max<std::size_t>(p.width, 10);
     f.parts_.push_back(std::move(p));
   }
-  if (f.parts_.empty()) return mb::unexpected(std::string("empty format"));
+  if (f.parts_.empty()) return mb::unexpected(std::string("must not be empty"));
   const bool has_uid = std::any_of(f.parts_.begin(), f.parts_.end(),
                                    [](const Part& p) { return p.kind == Part::Kind::uid; });
   if (!has_uid) return mb::unexpected(std::string("must contain %u so that each message's UIDL is unique"));
-  if (max_len > 70) return mb::unexpected(std::string("UIDL could exceed 70 characters (RFC 1939 §7)"));
+  if (max_len > 70) return mb::unexpected(std::string("a UIDL could exceed 70 characters (RFC 1939 §7)"));
   return f;
 }
 

@@ -5,12 +5,15 @@
 // keep their UIDLs and clients (fetchmail --uidl, getmail) re-download nothing.
 //
 // Syntax, a subset of Dovecot's variable expansion:  %% | %[0][width][X|x]VAR  with VAR
-//   u  the message's IMAP UID          v  the mailbox's UIDVALIDITY
+//   u or {uid}  the message's IMAP UID    v or {uidvalidity}  the mailbox's UIDVALIDITY
 // X / x print in upper / lower-case hex, otherwise decimal; "0" pads with zeros; width 1-20.
-// Anything else is copied. The format is compiled once (config load) and then expanded with
-// no allocation beyond the output string. RFC 1939 §7: a unique-id is 1-70 characters in
+// Anything else is copied. Dovecot's other pop3_uidl_format variables are refused with an
+// error naming them: %f/%{filename} and %g/%{guid} (Maildir file name; the store does not
+// expose it) and %m/%{md5} (header MD5, mbox-only in Dovecot). The format is compiled once
+// (config load) and then expanded with no allocation beyond the output string. RFC 1939 §7: a unique-id is 1-70 characters in
 // 0x21-0x7E, which UidlFormat::compile() checks for the literal parts and widths; %u must
-// appear (uniqueness). gateway/config's check_uidl_format() mirrors these rules.
+// appear (uniqueness). gateway/config's check_uidl_format() calls compile(), so
+// --check-config refuses exactly what the server would.
 #pragma once
 
 #include <cstdint>

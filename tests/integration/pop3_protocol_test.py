@@ -12,6 +12,7 @@ import base64
 import os
 import poplib
 import re
+import time
 from pathlib import Path
 
 import harness
@@ -242,6 +243,56 @@ class Pop3Protocol(harness.TestCase):
             login(pop, srv)
             self.assertEqual(pop.stat()[0], 1)
             self.assertIn(b"Subject: keep", pop.retr(1)[1])
+            pop.quit()
+
+    def test_expire_days_enforced_at_quit(self):
+        # RFC 2449 §6.7 as README documents it: EXPIRE 30 deletes, at QUIT, mail that was read
+        # and delivered (mtime = internal date) at least 30 days ago; unread or recent mail stays.
+        with harness.Server(protocols=("pop3", "imap"), config={"pop3": {"expire_days": 30}},
+                            start=False) as srv:
+            old = time.time() - 40 * 86400
+            for subject, flags, mtime in (("old-read", "S", old), ("old-unread", None, old),
+                                          ("new-read", "S", None)):
+                path = srv.deliver("alice", harness.make_message(subject=subject), flags=flags)
+                if mtime is not None:
+                    os.utime(path, (mtime, mtime))
+            srv.start()
+            pop = srv.pop3()
+            self.assertEqual(pop.capa().get("EXPIRE"), ["30"])
+            login(pop, srv)
+            self.assertEqual(pop.stat()[0], 3)
+            pop.quit()
+            imap = srv.imap()
+            imap.login("alice", srv.password("alice"))
+            imap.select("INBOX")
+            typ, data = imap.search(None, "ALL")
+            self.assertEqual(len(data[0].split()), 2)
+            typ, data = imap.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+            subjects = b" ".join(part[1] for part in data if isinstance(part, tuple))
+            self.assertNotIn(b"old-read", subjects)
+            self.assertIn(b"old-unread", subjects)
+            self.assertIn(b"new-read", subjects)
+            imap.logout()
+
+    def test_expire_zero_deletes_what_was_retrieved(self):
+        with harness.Server(protocols=("pop3",), config={"pop3": {"expire_days": 0}}) as srv:
+            srv.deliver("alice", harness.make_message(subject="one"))
+            srv.deliver("alice", harness.make_message(subject="two"))
+            pop = srv.pop3()
+            self.assertEqual(pop.capa().get("EXPIRE"), ["0"])
+            login(pop, srv)
+            pop.retr(1)
+            pop.top(2, 0)
+            pop.quit()
+            pop = srv.pop3()
+            login(pop, srv)
+            self.assertEqual(pop.stat()[0], 1)
+            self.assertIn(b"Subject: two", b"\r\n".join(pop.retr(1)[1]))
+            pop.rset()
+            pop.sock.close()  # no QUIT: nothing expires
+            pop = srv.pop3()
+            login(pop, srv)
+            self.assertEqual(pop.stat()[0], 1)
             pop.quit()
 
     def test_lock_session_in_use(self):

@@ -77,7 +77,7 @@ TEST(ConfigTest, FullFileLoads) {
   EXPECT_EQ(c.pop3.delete_mode, DeleteMode::keyword);
   EXPECT_TRUE(c.pop3.lock_session);
   EXPECT_EQ(c.pop3.login_delay_s, 300u);
-  EXPECT_EQ(c.pop3.expire_days, 30u);
+  EXPECT_EQ(c.pop3.expire_days, std::optional<std::uint32_t>(30));
   EXPECT_EQ(c.imap.max_literal, 32u * 1024 * 1024);
   EXPECT_EQ(c.imap.idle_timeout_s, 3600u);
   EXPECT_EQ(c.limits.max_connections, 500u);
@@ -246,8 +246,16 @@ TEST(ConfigTest, UidlFormat) {
   EXPECT_EQ(check_uidl_format("%xu.%010v"), "");
   EXPECT_EQ(check_uidl_format("x%%%u"), "");
   EXPECT_THAT(check_uidl_format("%08Xv"), HasSubstr("must contain %u"));
-  EXPECT_THAT(check_uidl_format("%m"), HasSubstr("bad %-escape \"%m\""));
-  EXPECT_THAT(check_uidl_format("%08Xq"), HasSubstr("bad %-escape \"%08Xq\""));
+  EXPECT_EQ(check_uidl_format("%08X{uid}%08X{uidvalidity}"), "");  // Dovecot 2.3 long names
+  // Dovecot's other variables: refused with the reason, never silently different UIDLs.
+  EXPECT_THAT(check_uidl_format("%m"), HasSubstr("%m (Dovecot: MD5 of the message headers, mbox only) is not supported"));
+  EXPECT_THAT(check_uidl_format("%{md5}"), HasSubstr("%{md5} (Dovecot: MD5"));
+  EXPECT_THAT(check_uidl_format("%f"), HasSubstr("%f (Dovecot: the Maildir file name / GUID) is not supported"));
+  EXPECT_THAT(check_uidl_format("%{filename}"), HasSubstr("%{filename} (Dovecot: the Maildir file name"));
+  EXPECT_THAT(check_uidl_format("%g"), HasSubstr("%g (Dovecot: the Maildir file name / GUID) is not supported"));
+  EXPECT_THAT(check_uidl_format("%u%{guid}"), HasSubstr("%{guid} (Dovecot"));
+  EXPECT_THAT(check_uidl_format("%08Xq"), HasSubstr("at offset 0: unknown variable %q (supported: %u"));
+  EXPECT_THAT(check_uidl_format("%{uid"), HasSubstr("unterminated"));
   EXPECT_THAT(check_uidl_format("%8Xu"), HasSubstr("needs a leading 0"));
   EXPECT_THAT(check_uidl_format("%021u"), HasSubstr("larger than 20"));
   EXPECT_THAT(check_uidl_format("%08"), HasSubstr("ends inside"));
@@ -255,8 +263,53 @@ TEST(ConfigTest, UidlFormat) {
   EXPECT_THAT(check_uidl_format(std::string(61, 'a') + "%u"), HasSubstr("exceed 70"));
   EXPECT_EQ(check_uidl_format(std::string(60, 'a') + "%u"), "");
   const std::string base = "[listen]\nimap = [\"127.0.0.1:143\"]\n[auth]\npasswd_file = \"/u\"\n[store]\npath = \"/m\"\n[pop3]\n";
-  EXPECT_THAT(parse_error(base + "uidl_format = \"%08Xz\"\n"), HasSubstr("pop3.uidl_format: bad %-escape"));
+  EXPECT_THAT(parse_error(base + "uidl_format = \"%08Xz\"\n"), HasSubstr("pop3.uidl_format: at offset 0: unknown variable %z"));
+  EXPECT_THAT(parse_error(base + "uidl_format = \"%f\"\n"), HasSubstr("pop3.uidl_format: at offset 0: %f"));
   EXPECT_THAT(parse_error(base + "uidl_format = 5\n"), HasSubstr("pop3.uidl_format: expected a string, got an integer"));
+}
+
+TEST(ConfigTest, Pop3ExpireDays) {
+  const std::string base = "[listen]\nimap = [\"127.0.0.1:143\"]\n[auth]\npasswd_file = \"/u\"\n[store]\npath = \"/m\"\n[pop3]\n";
+  auto never = parse_config(base, "t.toml");
+  ASSERT_TRUE(never) << never.error();
+  EXPECT_FALSE(never->pop3.expire_days.has_value());  // default: EXPIRE NEVER
+  auto explicit_never = parse_config(base + "expire_days = \"never\"\n", "t.toml");
+  ASSERT_TRUE(explicit_never) << explicit_never.error();
+  EXPECT_FALSE(explicit_never->pop3.expire_days.has_value());
+  auto zero = parse_config(base + "expire_days = 0\n", "t.toml");
+  ASSERT_TRUE(zero) << zero.error();
+  EXPECT_EQ(zero->pop3.expire_days, std::optional<std::uint32_t>(0));
+  auto days = parse_config(base + "expire_days = 30\n", "t.toml");
+  ASSERT_TRUE(days) << days.error();
+  EXPECT_EQ(days->pop3.expire_days, std::optional<std::uint32_t>(30));
+  EXPECT_THAT(parse_error(base + "expire_days = \"soon\"\n"),
+              HasSubstr("pop3.expire_days: expected \"never\" or an integer between 0 and 36500, got a string"));
+  EXPECT_THAT(parse_error(base + "expire_days = 36501\n"),
+              HasSubstr("pop3.expire_days: expected an integer between 0 and 36500, got 36501"));
+  EXPECT_THAT(parse_error(base + "expire_days = -1\n"), HasSubstr("pop3.expire_days"));
+  // The rendered form parses back to the same value.
+  for (auto* c : {&*never, &*zero, &*days}) {
+    auto again = parse_config(render_config_toml(*c), "r.toml");
+    ASSERT_TRUE(again) << again.error();
+    EXPECT_EQ(again->pop3.expire_days, c->pop3.expire_days);
+  }
+}
+
+TEST(ConfigTest, Pop3IdleTimeout) {
+  const std::string base = "[listen]\nimap = [\"127.0.0.1:143\"]\n[auth]\npasswd_file = \"/u\"\n[store]\npath = \"/m\"\n[pop3]\n";
+  auto def = parse_config(base, "t.toml");
+  ASSERT_TRUE(def) << def.error();
+  EXPECT_EQ(def->pop3.idle_timeout_s, 600u);
+  auto longer = parse_config(base + "idle_timeout_s = 1200\n", "t.toml");
+  ASSERT_TRUE(longer) << longer.error();
+  EXPECT_EQ(longer->pop3.idle_timeout_s, 1200u);
+  // RFC 1939 §3: the autologout timer is at least 10 minutes.
+  EXPECT_THAT(parse_error(base + "idle_timeout_s = 599\n"),
+              HasSubstr("pop3.idle_timeout_s: expected an integer between 600 and 86400, got 599"));
+  EXPECT_THAT(parse_error(base + "idle_timeout_s = 86401\n"), HasSubstr("pop3.idle_timeout_s"));
+  auto again = parse_config(render_config_toml(*longer), "r.toml");
+  ASSERT_TRUE(again) << again.error();
+  EXPECT_EQ(again->pop3.idle_timeout_s, 1200u);
 }
 
 TEST(ConfigTest, IntegerRanges) {

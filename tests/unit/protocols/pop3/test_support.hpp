@@ -126,11 +126,13 @@ class MemoryMailbox final : public store::Mailbox {
  public:
   explicit MemoryMailbox(Deferred& q) : q_(q) {}
 
-  store::Uid add(std::string wire, store::FlagSet flags = 0, store::KeywordMask kw = 0) {
+  store::Uid add(std::string wire, store::FlagSet flags = 0, store::KeywordMask kw = 0,
+                 std::int64_t internal_date = 0) {
     store::MessageInfo m;
     m.uid = uidnext_++;
     m.flags = flags;
     m.keywords = kw;
+    m.internal_date = internal_date;
     m.size = wire.size();
     infos_.push_back(m);
     bodies_[m.uid] = std::move(wire);

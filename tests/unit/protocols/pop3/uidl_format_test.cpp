@@ -25,8 +25,11 @@ TEST(UidlFormat, Variants) {
 
 TEST(UidlFormat, RejectsWhatCannotBeAUidl) {
   EXPECT_FALSE(UidlFormat::compile(""));
-  EXPECT_FALSE(UidlFormat::compile("%m"));
-  EXPECT_FALSE(UidlFormat::compile("%08Xv"));  // not unique without %u   // header MD5: not supported
+  EXPECT_FALSE(UidlFormat::compile("%m"));  // header MD5: mbox-only in Dovecot
+  EXPECT_FALSE(UidlFormat::compile("%f"));  // Maildir file name: not exposed by the store
+  EXPECT_FALSE(UidlFormat::compile("%u%g"));
+  EXPECT_EQ(UidlFormat::compile("%08X{uid}%08X{uidvalidity}")->format(42, 7), "0000002A00000007");
+  EXPECT_FALSE(UidlFormat::compile("%08Xv"));  // not unique without %u
   EXPECT_FALSE(UidlFormat::compile("%8u"));  // would pad with spaces
   EXPECT_FALSE(UidlFormat::compile("a b%u"));
   EXPECT_FALSE(UidlFormat::compile("%08X"));
