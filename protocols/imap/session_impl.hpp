@@ -237,7 +237,8 @@ void idle(ImapSession& s, Command& c);
 
 // Helpers shared by command files (commands/common.cpp).
 // Resolves a sequence set (or UID set when `uid`) against the view: ascending UIDs present
-// in the view. `bad` is set when a message sequence number exceeds the message count.
+// in the view. `bad` is set when a message sequence number exceeds the message count, except
+// that in an empty mailbox a set made only of '*' elements ("1:*", "*") matches nothing.
 std::vector<store::Uid> resolve_set(ImapSession& s, const SequenceSet& set, bool uid, bool* bad);
 // Splits flag names into system flags and keywords; false if a name is not a valid flag.
 bool split_flags(const std::vector<std::string>& names, store::FlagSet& flags,

@@ -15,9 +15,17 @@ std::vector<store::Uid> resolve_set(ImapSession& s, const SequenceSet& set, bool
   std::vector<store::Uid> out;
   auto uids = s.view().uids();
   if (uids.empty()) {
-    // RFC 3501 §6.4.8: UID ranges in an empty mailbox match nothing; a sequence number
-    // can never be valid there.
-    if (!uid && bad != nullptr) *bad = true;
+    // RFC 3501 §6.4.8: UID ranges in an empty mailbox match nothing. For message sequence
+    // numbers RFC 9051 §9 (seq-number) says a server "should" answer BAD, '*' included, and
+    // Dovecot does. Clients use "1:*" and "*" to mean "all messages" whatever the count
+    // (Python imaplib scripts raise on BAD; Cyrus and Gmail answer OK), so a set whose
+    // every element involves '*' matches nothing and succeeds; an explicit number that
+    // cannot exist ("1", "2:3") stays BAD as RFC 9051 and Dovecot have it.
+    if (!uid && bad != nullptr) {
+      for (const auto& r : set.ranges) {
+        if (r.first != kSeqStar && r.last != kSeqStar) *bad = true;
+      }
+    }
     return out;
   }
   if (uid) {

@@ -198,5 +198,38 @@ TEST_F(ImapSessionTest, DotSeparatorPresentation) {
   EXPECT_THAT(c.cmd("d CREATE a/b"), HasSubstr("d NO"));
 }
 
+// "1:*" and "*" mean "all messages" to clients even when there are none: every command that
+// takes a set answers OK with no data in an empty mailbox, UID forms included; explicit
+// sequence numbers that cannot exist stay BAD (RFC 9051 §9 seq-number, as Dovecot answers).
+TEST_F(ImapSessionTest, StarSetsOnEmptyMailboxMatchNothing) {
+  Client& c = connect();
+  c.login();
+  ASSERT_THAT(c.cmd("a CREATE Empty"), HasSubstr("a OK"));
+  ASSERT_THAT(c.cmd("b SELECT Empty"), HasSubstr("* 0 EXISTS"));
+  for (std::string_view line :
+       {"f1 FETCH 1:* FLAGS", "f2 FETCH * (FLAGS UID)", "f3 UID FETCH 1:* FLAGS",
+        "f4 UID FETCH * FLAGS", "f5 STORE 1:* +FLAGS (\\Seen)", "f6 UID STORE 1:* +FLAGS (\\Seen)",
+        "f7 COPY 1:* INBOX", "f8 UID COPY 1:* INBOX", "f9 MOVE * INBOX", "f10 UID MOVE 1:* INBOX",
+        "f11 UID EXPUNGE 1:*", "f12 FETCH 1:*,*:3 FLAGS"}) {
+    std::string tag(line.substr(0, line.find(' ')));
+    std::string r = c.cmd(line);
+    EXPECT_THAT(r, HasSubstr(tag + " OK")) << line;
+    EXPECT_THAT(r, Not(HasSubstr("FETCH ("))) << line;
+  }
+  std::string r = c.cmd("s1 SEARCH 1:*");
+  EXPECT_THAT(r, HasSubstr("* SEARCH\r\ns1 OK"));
+  r = c.cmd("s2 UID SEARCH UID *");
+  EXPECT_THAT(r, HasSubstr("* SEARCH\r\ns2 OK"));
+  EXPECT_THAT(c.cmd("g1 FETCH 1 FLAGS"), HasSubstr("g1 BAD"));
+  EXPECT_THAT(c.cmd("g2 FETCH 2:3 FLAGS"), HasSubstr("g2 BAD"));
+  EXPECT_THAT(c.cmd("g3 STORE 1,* +FLAGS (\\Seen)"), HasSubstr("g3 BAD"));
+  EXPECT_THAT(c.cmd("g4 COPY 1 INBOX"), HasSubstr("g4 BAD"));
+  // Once a message exists "1:*" means it, and "2" is still out of range.
+  r = c.raw("n APPEND Empty {20+}\r\nSubject: x\r\n\r\nbody\r\n\r\n", "n");
+  EXPECT_THAT(r, HasSubstr("* 1 EXISTS"));
+  EXPECT_THAT(c.cmd("h1 FETCH 1:* UID"), HasSubstr("* 1 FETCH (UID 1)"));
+  EXPECT_THAT(c.cmd("h2 FETCH 2 UID"), HasSubstr("h2 BAD"));
+}
+
 }  // namespace
 }  // namespace mb::imap::test
