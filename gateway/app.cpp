@@ -11,6 +11,7 @@
 #include "gateway/metrics/http_exporter.hpp"
 #include "gateway/metrics/registry.hpp"
 #include "gateway/metrics/session_metrics.hpp"
+#include "gateway/metrics/store_metrics.hpp"
 #include "gateway/net/server.hpp"
 #include "gateway/net/tls_context.hpp"
 #include "gateway/store/registry.hpp"
@@ -89,22 +90,25 @@ imap::Settings imap_settings(const config::Config& cfg) {
 // the server (and so every session) goes before the store and the authenticator it uses.
 struct Gateway {
   explicit Gateway(uv_loop_t* loop, const config::Config& cfg)
-      : auth(loop, cfg.auth.passwd_file,
+      : metrics(registry, MB_VERSION),
+        session_metrics(metrics),
+        auth(loop, cfg.auth.passwd_file,
              auth::AuthSettings{.failure_delay_ms = cfg.auth.failure_delay_ms,
-                                .failure_delay_max_ms = cfg.auth.failure_delay_max_ms}),
-        metrics(registry, MB_VERSION),
-        session_metrics(metrics) {}
+                                .failure_delay_max_ms = cfg.auth.failure_delay_max_ms}) {}
 
+  // First, so they outlive everything that reports into them.
+  metrics::Registry registry;
+  metrics::GatewayMetrics metrics;
+  metrics::SessionMetrics session_metrics;
   auth::PasswdAuthenticator auth;
   std::unique_ptr<store::Storage> storage;
+  // With [listen] metrics: the decorator that times store operations; sessions use it.
+  std::unique_ptr<metrics::MeteredStorage> metered_storage;
   pop3::LockRegistry pop3_locks;
   pop3::Settings pop3_cfg;
   imap::Settings imap_cfg;
   std::unique_ptr<pop3::Services> pop3_services;
   std::unique_ptr<imap::Services> imap_services;
-  metrics::Registry registry;
-  metrics::GatewayMetrics metrics;
-  metrics::SessionMetrics session_metrics;
   std::unique_ptr<metrics::HttpExporter> exporter;
   std::unique_ptr<net::Server> server;
 };
@@ -173,9 +177,16 @@ int run(const config::Config& cfg, const std::string& config_path) {
     gw->pop3_cfg.events = &gw->session_metrics;
     gw->imap_cfg = imap_settings(cfg);
     gw->imap_cfg.events = &gw->session_metrics;
+    // Metrics on: sessions see the store through the timing decorator (store_metrics.hpp);
+    // off: the store itself, nothing in between.
+    store::Storage* session_storage = gw->storage.get();
+    if (!cfg.listen.metrics.empty()) {
+      gw->metered_storage = std::make_unique<metrics::MeteredStorage>(*gw->storage, gw->metrics);
+      session_storage = gw->metered_storage.get();
+    }
     gw->pop3_services = std::make_unique<pop3::Services>(
-        pop3::Services{gw->auth, *gw->storage, gw->pop3_locks});
-    gw->imap_services = std::make_unique<imap::Services>(imap::Services{gw->auth, *gw->storage});
+        pop3::Services{gw->auth, *session_storage, gw->pop3_locks});
+    gw->imap_services = std::make_unique<imap::Services>(imap::Services{gw->auth, *session_storage});
 
     Gateway* g = gw.get();
     auto imap_factory = [g](proto::SessionSink& sink) {
@@ -212,8 +223,16 @@ int run(const config::Config& cfg, const std::string& config_path) {
     }
 
     if (!cfg.listen.metrics.empty()) {
-      gw->registry.add_collector([g] {
-        for (const char* k : {"imap", "imaps", "pop3", "pop3s"}) g->metrics.set_transport(k, g->server->stats(k));
+      metrics::Counter& tls_errors = gw->metrics.errors.with({"tls"});
+      gw->registry.add_collector([g, &tls_errors] {
+        std::uint64_t tls_failures = 0;
+        for (const char* k : {"imap", "imaps", "pop3", "pop3s"}) {
+          const auto stats = g->server->stats(k);
+          g->metrics.set_transport(k, stats);
+          tls_failures += stats.tls_failures;
+        }
+        tls_errors.set(tls_failures);
+        g->metrics.mailboxes_open.get().set(static_cast<double>(g->storage->open_mailboxes()));
       });
       gw->exporter = std::make_unique<metrics::HttpExporter>(loop.get(), gw->registry);
       for (const auto& address : cfg.listen.metrics) {

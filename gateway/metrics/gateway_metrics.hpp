@@ -17,9 +17,13 @@
 //   mailbridge_sent_bytes_total{listener}                    counter
 //   mailbridge_accepted_connections_total{listener}          counter  (transport view, from NetStats)
 //   mailbridge_tls_handshakes_total{listener,result}         counter  result: ok|failed
-//   mailbridge_mailboxes_open                                gauge    (user, mailbox) states in memory
-//   mailbridge_store_operation_duration_seconds{operation}   histogram operation: open|fetch|append|...
-//   mailbridge_errors_total{kind}                            counter  kind: store|auth|tls|protocol|...
+//   mailbridge_mailboxes_open                                gauge    (user, mailbox) states in memory,
+//                                                                      Storage::open_mailboxes() at scrape
+//   mailbridge_store_operation_duration_seconds{operation}   histogram operation: see store_metrics.hpp
+//   mailbridge_errors_total{kind}                            counter  kind: store (store_metrics.hpp),
+//                                                                      auth (login "error"), protocol
+//                                                                      (SessionEvents::protocol_error),
+//                                                                      tls (failed handshakes)
 //
 // Label values must come from fixed sets: sessions pass only known command names and map
 // anything else to "UNKNOWN" (command_label()), so a client cannot grow the registry.

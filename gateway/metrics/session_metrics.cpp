@@ -18,6 +18,11 @@ void SessionMetrics::tls_upgraded(std::string_view protocol) {
 
 void SessionMetrics::login(std::string_view protocol, std::string_view result) {
   m_.logins.with({protocol, result}).inc();
+  if (result == "error") m_.errors.with({"auth"}).inc();
+}
+
+void SessionMetrics::protocol_error(std::string_view /*protocol*/) {
+  m_.errors.with({"protocol"}).inc();
 }
 
 void SessionMetrics::command_done(std::string_view protocol, std::string_view command,

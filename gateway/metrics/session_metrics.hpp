@@ -8,7 +8,10 @@
 //                               mailbridge_connections_open{protocol=p} +1
 //   session_ended(p)         -> mailbridge_connections_open{protocol=p} -1
 //   tls_upgraded(p)          -> mailbridge_starttls_total{protocol=p} +1
-//   login(p, result)         -> mailbridge_logins_total{protocol=p, result} +1
+//   login(p, result)         -> mailbridge_logins_total{protocol=p, result} +1; result "error"
+//                               (temporary failure: store, auth backend) also
+//                               mailbridge_errors_total{kind="auth"} +1
+//   protocol_error(p)        -> mailbridge_errors_total{kind="protocol"} +1
 //   command_done(p, c, d)    -> mailbridge_commands_total{protocol=p, command=c} +1 and
 //                               mailbridge_command_duration_seconds{...} observes d
 // Command names arrive from fixed sets (session_events.hpp), so the cache stays bounded; as a
@@ -36,6 +39,7 @@ class SessionMetrics final : public mb::proto::SessionEvents {
   void login(std::string_view protocol, std::string_view result) override;
   void command_done(std::string_view protocol, std::string_view command,
                     std::chrono::steady_clock::duration elapsed) override;
+  void protocol_error(std::string_view protocol) override;
 
  private:
   struct CommandSeries {

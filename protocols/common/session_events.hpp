@@ -25,6 +25,10 @@ class SessionEvents {
   // A command finished (its tagged / final response sent or queued).
   virtual void command_done(std::string_view protocol, std::string_view command,
                             std::chrono::steady_clock::duration elapsed) = 0;
+  // The client broke the protocol: an unknown command, a command in the wrong state, a
+  // line or pipelined input over a limit (POP3 -ERR for those, IMAP BAD). Not for failed
+  // logins or out-of-range arguments. Default: ignored (metrics: errors_total{kind="protocol"}).
+  virtual void protocol_error(std::string_view /*protocol*/) {}
 };
 
 }  // namespace mb::proto

@@ -143,6 +143,7 @@ void Pop3Session::on_start() {
 void Pop3Session::on_data(std::string_view bytes) {
   if (!active() || state_ == State::tls_pending || state_ == State::update) return;
   if (in_.size() - in_pos_ + bytes.size() > kMaxBufferedInput) {
+    report_protocol_error();
     err("Too much pipelined input.", false);
     close_session();
     return;
@@ -235,6 +236,7 @@ void Pop3Session::process_input() {
         state_ = State::authorization;
         reader_.set_max_line(kMaxCommandLine);
       }
+      report_protocol_error();
       err("Line too long.");  // RFC 2449 §4; the rest of the line is discarded
     } else if (ev.consumed == 0) {
       break;
@@ -266,6 +268,7 @@ void Pop3Session::handle_line(std::string_view line) {
   }
   auto parsed = parse_command(line);
   if (!parsed) {
+    report_protocol_error();
     err("Unknown command.");
     return;
   }
@@ -311,6 +314,10 @@ void Pop3Session::command_finished() {
   command_name_ = nullptr;
 }
 
+void Pop3Session::report_protocol_error() {
+  if (settings_.events != nullptr) settings_.events->protocol_error("pop3");
+}
+
 void Pop3Session::report_login(std::string_view result) {
   if (settings_.events != nullptr) settings_.events->login("pop3", result);
 }
@@ -324,7 +331,10 @@ void Pop3Session::dispatch_command(const Command& cmd) {
     if (cmd.argc != 0) return err("Too many arguments.");
     return cmd_capa();
   }
-  if (cmd.verb == Verb::unknown) return err("Unknown command.");
+  if (cmd.verb == Verb::unknown) {
+    report_protocol_error();
+    return err("Unknown command.");
+  }
 
   if (state_ == State::authorization) {
     switch (cmd.verb) {
@@ -339,7 +349,9 @@ void Pop3Session::dispatch_command(const Command& cmd) {
         if (cmd.argc != 0) return err("Too many arguments.");
         ok("Logging out.");
         return close_session();
-      default: return err(kWrongState);
+      default:
+        report_protocol_error();
+        return err(kWrongState);
     }
   }
   // TRANSACTION
@@ -365,7 +377,9 @@ void Pop3Session::dispatch_command(const Command& cmd) {
     case Verb::quit:
       if (cmd.argc != 0) return err("Too many arguments.");
       return cmd_quit_transaction();
-    default: return err(kWrongState);
+    default:
+      report_protocol_error();
+      return err(kWrongState);
   }
 }
 

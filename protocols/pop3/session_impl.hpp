@@ -109,6 +109,7 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   // Metrics (Settings::events): a command is timed from its line to its final response.
   void command_finished();
   void report_login(std::string_view result);
+  void report_protocol_error();  // SessionEvents::protocol_error, before the -ERR
   bool plaintext_allowed() const;
   void log_info(std::string_view what) const;
 

@@ -72,6 +72,7 @@ struct Options {
   double warmup_s = 3;
   std::string dir;  // corpus + config dir (kept); empty: a temp dir
   bool keep = false;
+  bool metrics = false;  // also open [listen] metrics (to measure the metrics' own cost)
   std::uint64_t seed = 1;
   std::string pids_cmd;
   std::vector<int> pids;
@@ -82,7 +83,7 @@ struct Options {
                "pop3_download: %s\n"
                "usage: pop3_download (--server MAILBRIDGE | --host H --port P) [-c CLIENTS]\n"
                "  [-d SECONDS] [--warmup SECONDS] [--users N] [--messages N] [--user-template T]\n"
-               "  [--user-first N] [--password PW] [--seed N] [--dir DIR] [--keep]\n"
+               "  [--user-first N] [--password PW] [--seed N] [--dir DIR] [--keep] [--metrics]\n"
                "  [--server-pid PID]... [--server-pids-cmd CMD]\n",
                why);
   std::exit(2);
@@ -109,6 +110,7 @@ Options parse_options(int argc, char** argv) {
     else if (a == "--warmup") o.warmup_s = std::stod(value());
     else if (a == "--dir") o.dir = value();
     else if (a == "--keep") o.keep = true;
+    else if (a == "--metrics") o.metrics = true;
     else if (a == "--seed") o.seed = std::stoull(value());
     else if (a == "--server-pid") o.pids.push_back(std::stoi(value()));
     else if (a == "--server-pids-cmd") o.pids_cmd = value();
@@ -197,6 +199,8 @@ std::string make_message(std::uint64_t seed, int index) {
   return m;
 }
 
+int free_port(const std::string& host);
+
 // Writes the config, passwd-file and every user's Maildir under dir (skipped when a
 // previous run left a complete corpus with the same parameters).
 void seed_corpus(const Options& o, const fs::path& dir, int port) {
@@ -238,6 +242,8 @@ void seed_corpus(const Options& o, const fs::path& dir, int port) {
   std::ofstream cfg{dir / "mailbridge.toml"};
   cfg << "# written by tests/bench/pop3_download\n"
       << "[listen]\npop3 = [\"" << o.host << ":" << port << "\"]\n"
+      << (o.metrics ? "metrics = [\"" + o.host + ":" + std::to_string(free_port(o.host)) + "\"]\n"
+                    : std::string())
       << "[auth]\npasswd_file = \"" << (dir / "users").string() << "\"\nplaintext = \"always\"\n"
       << "[store]\ndriver = \"maildir\"\npath = \"" << (dir / "mail").string()
       << "/%u/Maildir\"\n"

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import socket
 import unittest
 from pathlib import Path
 
@@ -185,6 +186,48 @@ class MetricsScrape(unittest.TestCase):
             self.assertEqual(after[f'mailbridge_build_info{{version="{version}"}}'], 1)
             status, _ = harness.metrics_scrape(srv.host, srv.ports["metrics"], path="/")
             self.assertEqual(status, 404)
+
+    def test_store_gauge_and_error_series_move(self):
+        # Issue #6 point 5: open mailboxes, store operation latencies, errors by kind.
+        with harness.Server(metrics=True) as srv:
+            srv.deliver("alice", harness.make_message(subject="metrics"))
+            before = self.scrape(srv)
+            with srv.raw("pop3") as c:
+                self.assertTrue(c.readline().startswith(b"+OK"))
+                c.send(b"STAT\r\n")                      # wrong state: a protocol error
+                self.assertTrue(c.readline().startswith(b"-ERR"))
+                for line in (b"USER alice\r\n", b"PASS alice-secret\r\n"):
+                    c.send(line)
+                    self.assertTrue(c.readline().startswith(b"+OK"), line)
+                during = self.scrape(srv)                  # the session holds INBOX open
+                c.send(b"RETR 1\r\n")                    # sets \Seen: a store_flags call
+                self.assertTrue(c.readline().startswith(b"+OK"))
+                while c.readline() not in (b".\r\n", b""):
+                    pass
+                c.send(b"QUIT\r\n")
+                self.assertTrue(c.readline().startswith(b"+OK"))
+            # A client that is not speaking TLS to the implicit-TLS port: a failed handshake.
+            with socket.create_connection(srv.address("pop3s"), timeout=10) as s:
+                s.sendall(b"USER alice\r\n" * 4)
+                s.settimeout(10)
+                try:
+                    while s.recv(4096):
+                        pass
+                except OSError:
+                    pass
+            after = self.scrape(srv)
+
+            def delta(name):
+                return after.get(name, 0) - before.get(name, 0)
+
+            self.assertGreaterEqual(during["mailbridge_mailboxes_open"], 1)
+            op = 'mailbridge_store_operation_duration_seconds_count{{operation="{}"}}'
+            for name in ("open_user", "open", "store_flags"):
+                self.assertGreaterEqual(delta(op.format(name)), 1, name)
+            self.assertGreater(delta('mailbridge_store_operation_duration_seconds_sum{operation="open"}'), 0)
+            self.assertGreaterEqual(delta('mailbridge_errors_total{kind="protocol"}'), 1)
+            self.assertGreaterEqual(delta('mailbridge_errors_total{kind="tls"}'), 1)
+            self.assertEqual(delta('mailbridge_errors_total{kind="store"}'), 0)
 
 
 if __name__ == "__main__":

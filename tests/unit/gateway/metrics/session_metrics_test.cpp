@@ -10,6 +10,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
+TEST(SessionMetrics, AuthAndProtocolErrorsCountInErrorsTotal) {
+  Registry reg;
+  GatewayMetrics gm(reg, "t");
+  SessionMetrics events(gm);
+  mb::proto::SessionEvents& ev = events;
+  ev.login("pop3", "failed");  // bad credentials: a login result, not an error of ours
+  ev.login("imap", "error");
+  ev.protocol_error("pop3");
+  ev.protocol_error("imap");
+  ev.protocol_error("imap");
+  auto e = test::parse_exposition(reg.render());
+  ASSERT_EQ(e.error, "");
+  EXPECT_EQ(e.samples["mailbridge_errors_total{kind=\"auth\"}"], 1);
+  EXPECT_EQ(e.samples["mailbridge_errors_total{kind=\"protocol\"}"], 3);
+}
+
 TEST(SessionMetrics, EventsBecomeSamples) {
   Registry reg;
   GatewayMetrics gm(reg, "t");

@@ -132,3 +132,43 @@ TEST(Pop3Autologout, TransactionTimeoutAppliesAfterLogin) {
 
 }  // namespace
 }  // namespace mb::pop3::test
+
+namespace mb::pop3::test {
+namespace {
+
+// SessionEvents::protocol_error: unknown commands, wrong state and over-long lines are
+// reported; failed logins and out-of-range message numbers are not.
+class CountingEvents final : public proto::SessionEvents {
+ public:
+  void session_started(std::string_view, bool) override {}
+  void session_ended(std::string_view) override {}
+  void tls_upgraded(std::string_view) override {}
+  void login(std::string_view, std::string_view) override {}
+  void command_done(std::string_view, std::string_view, std::chrono::steady_clock::duration) override {}
+  void protocol_error(std::string_view protocol) override {
+    EXPECT_EQ(protocol, "pop3");
+    ++protocol_errors;
+  }
+  int protocol_errors = 0;
+};
+
+TEST(Pop3Events, ProtocolErrorsAreReported) {
+  CountingEvents events;
+  Pop3Harness h;
+  h.settings.events = &events;
+  h.inbox()->add(kMsg);
+  h.start();
+  h.send("STAT\r\n");                                // wrong state
+  h.send("XYZZY\r\n");                               // unknown
+  h.send(std::string(300, 'A') + "\r\n");           // over 255 octets
+  EXPECT_EQ(events.protocol_errors, 3);
+  h.send("USER alice\r\nPASS wrong\r\n");            // a failed login is not one
+  EXPECT_EQ(events.protocol_errors, 3);
+  h.login();
+  h.send("RETR 7\r\n");                              // no such message: not one either
+  h.send("USER bob\r\n");                            // wrong state again
+  EXPECT_EQ(events.protocol_errors, 4);
+}
+
+}  // namespace
+}  // namespace mb::pop3::test
