@@ -19,6 +19,7 @@
 #include "gateway/store/maildir/file_name.hpp"
 #include "gateway/store/maildir/fs_util.hpp"
 #include "gateway/store/maildir/uidlist.hpp"
+#include "gateway/store/maildir/uidlist_lock.hpp"
 
 namespace mb::store::maildir {
 namespace {
@@ -26,7 +27,6 @@ namespace {
 constexpr const char* kUidList = "dovecot-uidlist";
 constexpr const char* kCourierUidDb = "courierimapuiddb";
 constexpr const char* kKeywords = "dovecot-keywords";
-constexpr const char* kLockFile = "mailbridge-uidlist.lock";
 constexpr const char* kLastUidValidity = "mailbridge-uidvalidity";
 constexpr std::int64_t kTmpMaxAge = 36 * 3600;  // Maildir convention: tmp/ files older than 36 h
 constexpr std::int64_t kSettleNs = 1000000000;  // mtimes older than this prove "no change since"
@@ -235,12 +235,8 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     for (std::string d : {dir_ + "/new", dir_ + "/tmp"}) ::mkdir(d.c_str(), 0700);
     clean_tmp();
   }
-  std::string lock_path = dir_ + "/" + kLockFile;
-  UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (!lock) return mb::unexpected(errno_error(errno, "open " + lock_path));
-  while (::flock(lock.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) return mb::unexpected(errno_error(errno, "flock " + lock_path));
-  }
+  auto lock = UidListLock::acquire(dir_);
+  if (!lock) return mb::unexpected(lock.error());
   if (auto k = load_keywords(); !k) return mb::unexpected(k.error());
 
   // 1. The UID map: ours in memory unless the file changed behind us.
@@ -255,6 +251,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   if (first_sync_ && exists) {
     if (auto fast = load_index(stamp, dirs)) {
       if (before.uidlist == stamp && before.keywords == keywords_stamp_) last_sync_ = before;
+      new_stamp_ = before.fresh;
       uidlist_stamp_ = stamp;
       had_uidlist_ = true;
       first_sync_ = false;
@@ -263,7 +260,8 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
       return std::move(*fast);
     }
   }
-  bool dirty = false;
+  // Records of files we removed (remove()) or a torn append are compacted away now.
+  bool dirty = stale_records_ > 0 || uidlist_torn_;
   bool from_current = true;
   bool was_reset = false;  // new UIDVALIDITY: every UID starts again from 1
   std::optional<UidList> loaded;
@@ -292,6 +290,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
         uidvalidity = loaded->uidvalidity;
         next_uid = loaded->next_uid;
         guid_ = loaded->guid;
+        uidlist_torn_ = loaded->torn;
       } else {
         reset("dovecot-uidlist unreadable (" + parsed.error() + ")");
       }
@@ -358,6 +357,14 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
     }
   }
   if (!moved.empty()) dirs.trusted = false;  // we changed both directories ourselves
+  // new/ as commit_new() will compare it: as listed (a delivery since moves it on).
+  if (moved.empty()) {
+    new_stamp_ = before.fresh;
+  } else {
+    struct stat nst {};
+    new_stamp_ = ::stat((dir_ + "/new").c_str(), &nst) == 0 ? FileStamp{nst.st_ino, mtime_ns(nst), nst.st_size}
+                                                            : FileStamp{};
+  }
 
   // 3. cur/ listing.
   auto cur_names = list_dir(dir_ + "/cur");
@@ -458,6 +465,8 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   if (dirty) {
     // Persist before anyone can see the new UIDs.
     if (auto w = write_atomic(kUidList, text); !w) return mb::unexpected(w.error());
+    stale_records_ = 0;
+    uidlist_torn_ = false;
     struct stat nst {};
     if (::stat(uidlist_path.c_str(), &nst) == 0) stamp = FileStamp{nst.st_ino, mtime_ns(nst), nst.st_size};
   }
@@ -516,7 +525,10 @@ StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flag
   }
   bool prev_cr = false;
   std::uint64_t wire = wire_size_of(stored, prev_cr);
-  SavedFile saved{make_base(stored.size(), wire)};
+  SavedFile saved{make_base(stored.size(), wire), MessageInfo{}};
+  saved.info.flags = flags;
+  saved.info.keywords = keywords;
+  saved.info.size = wire;
   std::string tmp = dir_ + "/tmp/" + saved.base;
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (!fd) return mb::unexpected(errno_error(errno, "create " + tmp));
@@ -528,6 +540,10 @@ StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flag
   if (internal_date) {
     timespec ts[2] = {{static_cast<time_t>(*internal_date), 0}, {static_cast<time_t>(*internal_date), 0}};
     ::futimens(fd.get(), ts);
+    saved.info.internal_date = *internal_date;
+  } else {
+    struct stat fst {};
+    saved.info.internal_date = ::fstat(fd.get(), &fst) == 0 ? fst.st_mtim.tv_sec : std::time(nullptr);
   }
   fd.reset();
   std::string dst = dir_ + "/cur/" + saved.base + info_suffix(flags, keywords);
@@ -554,7 +570,11 @@ StoreResult<SavedFile> FolderDisk::save_from_file(const std::string& path, FlagS
   } else {
     return mb::unexpected(errno_error(errno, "read " + path));
   }
-  SavedFile saved{make_base(static_cast<std::uint64_t>(st.st_size), wire)};
+  SavedFile saved{make_base(static_cast<std::uint64_t>(st.st_size), wire), MessageInfo{}};
+  saved.info.flags = flags;
+  saved.info.keywords = keywords;
+  saved.info.size = wire;
+  saved.info.internal_date = internal_date;
   std::string tmp = dir_ + "/tmp/" + saved.base;
   if (::link(path.c_str(), tmp.c_str()) != 0) {
     // Different file system or no hard links: copy.
@@ -618,7 +638,10 @@ StoreResult<std::vector<Uid>> FolderDisk::remove(const MessageTable& current, co
     const MessageInfo& m = current.infos()[i];
     for (int attempt = 0; attempt < 2; ++attempt) {
       auto p = locate(current.base(i), m.flags, m.keywords);
-      if (!p) break;
+      if (!p) {
+        done.push_back(uid);  // already gone (another process expunged it): gone all the same
+        break;
+      }
       if (::unlink(p->c_str()) == 0) {
         touch(*p);
         done.push_back(uid);
@@ -627,6 +650,7 @@ StoreResult<std::vector<Uid>> FolderDisk::remove(const MessageTable& current, co
       if (errno != ENOENT) return mb::unexpected(errno_error(errno, "unlink " + *p));
     }
   }
+  stale_records_ += done.size();
   if (!done.empty() && fsync_) fsync_dir(dir_ + "/cur");
   return done;
 }

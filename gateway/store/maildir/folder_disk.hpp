@@ -5,12 +5,14 @@
 // most one mutating method at a time (its operation queue), so FolderDisk needs no locking of
 // its own. A MessageTable passed in is the loop's current state, read-only for the call.
 //
-// UID safety (see uidlist.hpp for the format): new UIDs are only ever assigned inside sync(),
-// under an exclusive flock on `mailbridge-uidlist.lock`, after re-reading dovecot-uidlist if it
-// changed on disk, to the files not yet listed, in delivery order (time in the name, else
-// mtime; then name), and written (temp + fsync + rename + fsync dir) before sync() returns,
-// i.e. before any session can see them. A crash at any point leaves either the old or the
-// new uidlist; files not yet listed get the next UIDs at the next sync.
+// UID safety (see uidlist.hpp for the format): new UIDs are only ever assigned inside sync()
+// or commit_new(), under UidListLock (our flock plus Dovecot's dotlock), after re-reading
+// dovecot-uidlist if it changed on disk. sync() gives them to the files not yet listed, in
+// delivery order (time in the name, else mtime; then name), and rewrites the uidlist (temp +
+// fsync + rename + fsync dir); commit_new() appends our own new files' records (write +
+// fsync). Either way the records are durable before the call returns, i.e. before any
+// session can see the UIDs. A crash leaves the old or the new file (or a torn last record,
+// which readers ignore); files not yet listed get the next UIDs at the next sync.
 // UIDVALIDITY changes only when the uidlist is lost (existed before in this process) or
 // unreadable; the reason is logged as an error.
 #pragma once
@@ -47,6 +49,14 @@ struct FlagUpdate {
 
 struct SavedFile {
   std::string base;  // base name of the file now in cur/
+  MessageInfo info;  // flags, keywords, wire size and internal date (uid, modseq: 0)
+};
+
+// What commit_new() did: the UIDs given to the files, in order, and the next UID after them.
+struct CommitOutcome {
+  std::vector<Uid> uids;
+  Uid next_uid = 1;
+  std::vector<std::string> keywords;  // the keyword table now
 };
 
 class FolderDisk {
@@ -60,6 +70,20 @@ class FolderDisk {
   // Full synchronisation with the directory (see above).
   StoreResult<SyncOutcome> sync(const MessageTable& current, std::uint32_t uidvalidity, Uid next_uid);
 
+  // Our own new files (save()/save_from_file()) without a listing, as Dovecot saves: under
+  // the lock, when dovecot-uidlist is still the file this object last read or wrote (nobody
+  // else assigned UIDs since) and new/ has not changed since the last listing (no earlier
+  // delivery waits for a UID), gives `files` the UIDs from `next_uid` on, in order, and
+  // appends their records to dovecot-uidlist (one write, fsync) before returning. nullopt:
+  // one of those conditions failed; the caller runs sync() instead, which gives the files
+  // their UIDs with everything else it finds. Crash safety as for sync(): a record is
+  // durable before anyone sees its UID; a torn append is ignored by readers (uidlist.hpp)
+  // and rewritten by the next sync.
+  StoreResult<std::optional<CommitOutcome>> commit_new(const std::vector<SavedFile>& files, Uid next_uid);
+  // Records of files we removed stay in dovecot-uidlist (readers drop records whose file is
+  // gone, as Dovecot's do) until the next sync() rewrites it; remove() counts them here.
+  std::size_t stale_records() const { return stale_records_; }
+
   // Writes a message into tmp/ (CRLF -> LF), fsyncs, sets mtime, renames into cur/ with the
   // flags. The UID comes from the next sync().
   StoreResult<SavedFile> save(const std::string& message, FlagSet flags, KeywordMask keywords,
@@ -72,7 +96,8 @@ class FolderDisk {
   // are skipped: the next sync reports them expunged).
   StoreResult<std::vector<FlagUpdate>> set_flags(const MessageTable& current,
                                                  const std::vector<FlagUpdate>& wanted);
-  // Unlinks the files of these UIDs; returns those removed.
+  // Unlinks the files of these UIDs; returns those now gone (removed by us, or already
+  // absent from cur/ and new/). No listing and no uidlist write (see stale_records()).
   StoreResult<std::vector<Uid>> remove(const MessageTable& current, const std::vector<Uid>& uids);
 
   // Keywords: loads dovecot-keywords (if changed) and returns the table; add() appends names
@@ -146,6 +171,10 @@ class FolderDisk {
   SyncStamps sync_stamps() const;
   std::optional<SyncStamps> last_sync_;
   std::uint64_t listings_ = 0;
+  std::size_t stale_records_ = 0;
+  bool uidlist_torn_ = false;  // the file as last read ends in a torn record: rewrite it
+  FileStamp new_stamp_{};      // new/ as of the last listing (commit_new's second condition)
+  void append_dates(const std::vector<std::pair<Uid, std::int64_t>>& dates);
   FileStamp keywords_stamp_{};
   std::vector<std::string> keywords_;
 };

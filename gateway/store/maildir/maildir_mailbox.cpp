@@ -20,6 +20,7 @@ constexpr std::uint64_t kDebounceMs = 5;
 constexpr std::size_t kMaxOwnEvents = 10000;
 constexpr int kMaxDeferrals = 40;  // x kDebounceMs
 constexpr const char* kRecentFile = "mailbridge-recent";
+constexpr std::size_t kMaxStaleRecords = 256;  // expunged records left in the uidlist
 
 bool ieq(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -64,7 +65,7 @@ void close_handle(T*& h) {
 }  // namespace
 
 void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
-                  std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done) {
+                  std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done, bool refresh) {
   auto norm = normalize_mailbox_name(name);
   if (!norm) {
     Error e = norm.error();
@@ -78,7 +79,7 @@ void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
     mb = std::make_shared<MaildirMailbox>(user, *norm, dir, *norm == "INBOX");
     slot = mb;
     mb->start();
-  } else {
+  } else if (refresh) {
     // Joining a live (perhaps lingering) mailbox: bring it up to date first, as a fresh open
     // would be. Usually FolderDisk's fast path: a few stats, no listing.
     mb->rescan([](StoreResult<void>) {});
@@ -341,6 +342,39 @@ std::vector<Change> MaildirMailbox::apply_sync(SyncOutcome&& out) {
   return changes;
 }
 
+std::vector<Change> MaildirMailbox::apply_commit(const std::vector<SavedFile>& files, CommitOutcome&& commit) {
+  std::vector<Change> changes;
+  changes.reserve(files.size());
+  for (std::size_t k = 0; k < files.size() && k < commit.uids.size(); ++k) {
+    MessageInfo m = files[k].info;
+    m.uid = commit.uids[k];
+    m.modseq = ++modseq_;
+    table_.push(m, files[k].base);  // above every UID present: order kept
+    changes.push_back(Change{Change::Kind::appended, m.uid, m.modseq});
+  }
+  uidnext_ = commit.next_uid;
+  keywords_ = std::move(commit.keywords);
+  return changes;
+}
+
+std::vector<Change> MaildirMailbox::apply_removed(const std::vector<Uid>& uids) {
+  std::vector<Change> changes;
+  std::vector<std::size_t> indexes;
+  for (Uid uid : uids) {
+    std::size_t i = table_.index_of(uid);
+    if (i != MessageTable::npos) indexes.push_back(i);
+  }
+  std::sort(indexes.begin(), indexes.end());
+  indexes.erase(std::unique(indexes.begin(), indexes.end()), indexes.end());
+  for (std::size_t i : indexes) {
+    Uid uid = table_.infos()[i].uid;
+    changes.push_back(Change{Change::Kind::expunged, uid, ++modseq_});
+    cache_.erase(uid);
+  }
+  table_.erase_sorted(indexes);
+  return changes;
+}
+
 void MaildirMailbox::notify(const std::vector<Change>& changes, const Own& own) {
   if (changes.empty()) return;
   std::vector<Change> for_origin;
@@ -378,7 +412,8 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
   struct State {
     AppendRequest req;
     StoreResult<SavedFile> saved;
-    StoreResult<SyncOutcome> outcome;
+    StoreResult<std::optional<CommitOutcome>> commit;  // the usual path: no listing
+    StoreResult<SyncOutcome> outcome;                  // when commit_new() declined
   };
   auto st = std::make_shared<State>();
   st->req = std::move(request);
@@ -395,11 +430,20 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
         }
         st->saved = disk_.save(st->req.message, st->req.flags, mask, st->req.internal_date);
         st->req.message = std::string();
-        if (st->saved) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        if (!st->saved) return;
+        st->commit = disk_.commit_new({*st->saved}, uidnext_);
+        if (st->commit && !*st->commit) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
       },
       [this, st, origin, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
         if (!st->saved) return done(mb::unexpected(st->saved.error()));
+        if (!st->commit) return done(mb::unexpected(st->commit.error()));
+        if (*st->commit) {
+          Uid uid = (*st->commit)->uids.front();
+          auto changes = apply_commit({*st->saved}, std::move(**st->commit));
+          notify(changes, Own{origin, Change::Kind::appended, {uid}});
+          return done(uid);
+        }
         if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
         Uid uid = 0;
         const MessageTable& t = st->outcome->table;
@@ -481,20 +525,30 @@ void MaildirMailbox::expunge(std::vector<Uid> uids, MailboxObserver* origin,
   struct State {
     std::vector<Uid> uids;
     StoreResult<std::vector<Uid>> removed;
-    StoreResult<SyncOutcome> outcome;
+    std::optional<StoreResult<SyncOutcome>> outcome;  // only to compact the uidlist
   };
   auto st = std::make_shared<State>();
   st->uids = std::move(uids);
   enqueue(
       [this, st] {
         st->removed = disk_.remove(table_, st->uids);
-        if (st->removed) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        // Usually no listing: the files are gone and their records wait in dovecot-uidlist
+        // for the next sync; once they are a quarter of it, compact now (as Dovecot does).
+        if (st->removed && disk_.stale_records() > std::max<std::size_t>(kMaxStaleRecords, table_.size() / 4))
+          st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
       },
       [this, st, origin, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
         if (!st->removed) return done(mb::unexpected(st->removed.error()));
-        if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
-        auto changes = apply_sync(std::move(*st->outcome));
+        if (!st->outcome) {
+          auto changes = apply_removed(*st->removed);
+          std::vector<Uid> gone;
+          for (const auto& c : changes) gone.push_back(c.uid);
+          notify(changes, Own{origin, Change::Kind::expunged, gone});
+          return done(std::move(gone));
+        }
+        if (!*st->outcome) return done(mb::unexpected(st->outcome->error()));
+        auto changes = apply_sync(std::move(**st->outcome));
         std::set<Uid> wanted(st->uids.begin(), st->uids.end());
         std::vector<Uid> gone;
         for (const auto& c : changes)
@@ -518,12 +572,16 @@ void MaildirMailbox::copy(std::vector<Uid> uids, std::string dest_mailbox, Mailb
       if (m.keywords & (1u << k)) s.keyword_names.push_back(keywords_[k]);
     sources.push_back(std::move(s));
   }
-  open_mailbox(user_, std::move(dest_mailbox),
-               [sources = std::move(sources), done = std::move(done)](
-                   StoreResult<std::shared_ptr<MaildirMailbox>> dest) mutable {
-                 if (!dest) return done(mb::unexpected(dest.error()));
-                 (*dest)->copy_in(std::move(sources), std::move(done));
-               });
+  // No refresh of a destination already in memory: copy_in's commit_new() checks the disk
+  // itself and syncs only when something changed behind it.
+  open_mailbox(
+      user_, std::move(dest_mailbox),
+      [sources = std::move(sources), done = std::move(done)](
+          StoreResult<std::shared_ptr<MaildirMailbox>> dest) mutable {
+        if (!dest) return done(mb::unexpected(dest.error()));
+        (*dest)->copy_in(std::move(sources), std::move(done));
+      },
+      false);
 }
 
 void MaildirMailbox::copy_in(std::vector<CopySource> sources,
@@ -531,7 +589,9 @@ void MaildirMailbox::copy_in(std::vector<CopySource> sources,
   struct State {
     std::vector<CopySource> sources;
     std::vector<std::pair<Uid, std::string>> saved;  // source uid, new base
+    std::vector<SavedFile> files;                    // same order
     std::optional<Error> error;
+    StoreResult<std::optional<CommitOutcome>> commit;
     StoreResult<SyncOutcome> outcome;
   };
   auto st = std::make_shared<State>();
@@ -553,11 +613,26 @@ void MaildirMailbox::copy_in(std::vector<CopySource> sources,
             break;
           }
           st->saved.emplace_back(s.uid, saved->base);
+          st->files.push_back(std::move(*saved));
         }
-        st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        st->commit = disk_.commit_new(st->files, uidnext_);
+        if (st->commit && !*st->commit) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
       },
       [this, st, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
+        if (!st->commit) return done(mb::unexpected(st->commit.error()));
+        if (*st->commit) {
+          CopyResult result;
+          for (std::size_t k = 0; k < st->saved.size(); ++k) {
+            result.source_uids.push_back(st->saved[k].first);
+            result.dest_uids.push_back((*st->commit)->uids[k]);
+          }
+          auto changes = apply_commit(st->files, std::move(**st->commit));
+          result.dest_uidvalidity = uidvalidity_;
+          notify(changes, Own{});
+          if (st->error) return done(mb::unexpected(*st->error));
+          return done(std::move(result));
+        }
         if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
         CopyResult result;
         const MessageTable& t = st->outcome->table;

@@ -61,8 +61,11 @@ mb::Result<UidList, std::string> parse_uidlist(std::string_view text) {
     ++line_no;
     std::size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) {
-      // A torn last line cannot come from our writer (temp + rename); refuse the file.
-      return mb::unexpected(fmt::format("line {} not terminated", line_no));
+      // A torn last line: an append (ours or Dovecot's) cut short by a crash. Dovecot's reader
+      // stops before it too; the record was never acknowledged, so the file it named gets a
+      // UID at the next sync. The caller rewrites the file before appending to it again.
+      out.torn = true;
+      break;
     }
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;

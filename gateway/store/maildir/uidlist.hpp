@@ -7,6 +7,8 @@
 //   v1 header: "1 <uidvalidity> <nextuid>"                   lines: "<uid> <base>"
 // Courier's `courierimapuiddb` uses the v1 shape and is imported on first open.
 // Unknown header and line fields are ignored (Dovecot adds extension keys).
+// Like Dovecot, records are appended to the file under the lock (the header's N then lags:
+// the next UID is max(N, last record + 1)); the file is rewritten (temp + rename) to compact.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,7 @@ struct UidList {
   Uid next_uid = 1;
   std::string guid;
   std::vector<UidListEntry> entries;  // as in the file (UID ascending when valid)
+  bool torn = false;                   // the last line had no '\n' (ignored): rewrite first
 };
 
 // Parses either format. Errors name the line and the reason (for the log).

@@ -108,7 +108,13 @@ TEST(UidList, ParsesDovecotV3AndCourier) {
   EXPECT_EQ(c->entries[1].base, "d");
   EXPECT_FALSE(maildir::parse_uidlist("3 V1 N2\n5 :a\n4 :b\n"));  // not ascending
   EXPECT_FALSE(maildir::parse_uidlist("3 N2\n"));                 // no UIDVALIDITY
-  EXPECT_FALSE(maildir::parse_uidlist("3 V1 N2\n1 :a"));          // torn last line
+  // A torn last line (an append cut short) is ignored and reported, as Dovecot's reader does.
+  auto torn = maildir::parse_uidlist("3 V1 N2\n1 :a\n2 :b");
+  ASSERT_TRUE(torn);
+  EXPECT_TRUE(torn->torn);
+  ASSERT_EQ(torn->entries.size(), 1u);
+  EXPECT_EQ(torn->next_uid, 2u);
+  EXPECT_FALSE(maildir::parse_uidlist("3 V1 N2\n1 :a\n")->torn);
   EXPECT_FALSE(maildir::parse_uidlist("2 V1 N2\n"));              // unknown version
   // next UID below the highest listed is raised.
   EXPECT_EQ(maildir::parse_uidlist("3 V1 N2\n8 :a\n")->next_uid, 9u);
