@@ -1,5 +1,7 @@
 // Bench: read every message of a Maildir through Mailbox::read() in 64 KB chunks.
-//   store_read [--parallel K] [--rounds R] [--max-size BYTES] DIR
+//   store_read [--parallel K] [--rounds R] [--max-size BYTES] [--now [--stuff]] DIR
+// --now: Mailbox::read_now() on the loop instead (the page-cache fast path of RETR and FETCH
+// BODY[]; falls back to read() when it would block), --stuff with POP3's '.' line escape.
 // Opens DIR as the user's INBOX (the first open is not timed), then R rounds of reading all
 // messages (of at most BYTES wire octets) to the end, K messages in flight at once (K sessions reading different messages of
 // one folder). Prints per round: server CPU (process, all threads) and wall µs per message,
@@ -48,7 +50,22 @@ struct Reader {
     offset = 0;
     step();
   }
+  bool now = false;
+  char escape = 0;
+  std::vector<char>* buf = nullptr;
+
   void step() {
+    while (now) {
+      auto r = box->read_now(uid, offset, kChunk, buf->data(), escape);
+      if (!r) break;  // would block: the pool
+      if (!*r) {
+        std::fprintf(stderr, "read_now %u failed: %s\n", uid, r->error().internal_text.c_str());
+        std::exit(1);
+      }
+      offset += (*r)->wire;
+      *bytes += (*r)->wire;
+      if ((*r)->wire < kChunk) return start_next();
+    }
     box->read(uid, offset, kChunk, [this](StoreResult<std::string> r) {
       if (!r) {
         std::fprintf(stderr, "read %u failed: %s\n", uid, r.error().internal_text.c_str());
@@ -68,14 +85,24 @@ int main(int argc, char** argv) {
   int parallel = 1, rounds = 3;
   std::uint64_t max_size = ~std::uint64_t{0};
   std::string dir;
+  bool now = false;
+  char escape = 0;
   for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--now") == 0) {
+      now = true;
+      continue;
+    }
+    if (std::strcmp(argv[i], "--stuff") == 0) {
+      escape = '.';
+      continue;
+    }
     if (std::strcmp(argv[i], "--parallel") == 0 && i + 1 < argc) parallel = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--max-size") == 0 && i + 1 < argc) max_size = std::strtoull(argv[++i], nullptr, 10);
     else dir = argv[i];
   }
   if (dir.empty() || parallel < 1) {
-    std::fprintf(stderr, "usage: store_read [--parallel K] [--rounds R] [--max-size BYTES] DIR\n");
+    std::fprintf(stderr, "usage: store_read [--parallel K] [--rounds R] [--max-size BYTES] [--now [--stuff]] DIR\n");
     return 2;
   }
   uv_loop_t loop;
@@ -113,10 +140,15 @@ int main(int argc, char** argv) {
       std::uint64_t bytes = 0;
       int active = parallel;
       std::vector<Reader> readers(static_cast<std::size_t>(parallel));
+      std::vector<std::vector<char>> bufs(static_cast<std::size_t>(parallel), std::vector<char>(2 * kChunk));
       auto t0 = std::chrono::steady_clock::now();
       double c0 = cpu_us();
-      for (auto& r : readers) {
+      for (std::size_t k = 0; k < readers.size(); ++k) {
+        Reader& r = readers[k];
         r = Reader{box.get(), &uids, &next, &bytes, &active};
+        r.now = now;
+        r.escape = escape;
+        r.buf = &bufs[k];
         r.start_next();
       }
       while (active > 0) uv_run(&loop, UV_RUN_ONCE);

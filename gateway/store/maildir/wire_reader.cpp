@@ -64,6 +64,57 @@ std::size_t find_event(const char* s, std::size_t pos, std::size_t len, bool pre
   return len;
 }
 
+#if defined(__SSE2__)
+// The bulk of convert() for LF files, where every line is an event. Both events insert one
+// byte in front of the event byte (CR before a bare LF, the escape before an escape), so a
+// 16-octet block is stored whole and, per event, the rest of the block is stored again one
+// further on after the inserted byte: no branch per line beyond the event loop, no call.
+// Writes reach 48 bytes past w (room >= 48 bounds them) and loads 32 past pos (pos + 32 <=
+// len). Needs pos > 0 (the byte before is in src). Returns the new pos; updates room, w.
+template <bool kEscape>
+std::size_t convert_bulk(const char* s, std::size_t pos, std::size_t len, std::uint64_t& room, char* dst,
+                         std::size_t& w, char escape) {
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i cr = _mm_set1_epi8('\r');
+  const __m128i esc = _mm_set1_epi8(escape);
+  std::size_t k = pos;
+  std::size_t ww = w;
+  std::uint64_t rm = room;
+  while (k + 32 <= len && rm >= 48) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k));
+    __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k - 1));
+    __m128i bare = _mm_andnot_si128(_mm_cmpeq_epi8(p, cr), _mm_cmpeq_epi8(v, lf));
+    __m128i ev = bare;  // NOLINT: named for the escape variant
+    if constexpr (kEscape) ev = _mm_or_si128(ev, _mm_and_si128(_mm_cmpeq_epi8(p, lf), _mm_cmpeq_epi8(v, esc)));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + ww), v);
+    auto m = static_cast<unsigned>(_mm_movemask_epi8(ev));
+    std::size_t ins = 0;
+    std::size_t crs = 0;  // inserted CRs are wire octets, inserted escapes are not
+    while (m != 0) {
+      auto b = static_cast<std::size_t>(__builtin_ctz(m));
+      m &= m - 1;
+      char* o = dst + ww + b + ins;
+      if constexpr (kEscape) {
+        const bool is_lf = s[k + b] == '\n';
+        *o = is_lf ? '\r' : escape;
+        crs += is_lf ? 1 : 0;
+      } else {
+        *o = '\r';
+        ++crs;
+      }
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 1), _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k + b)));
+      ++ins;
+    }
+    rm -= 16 + crs;
+    ww += 16 + ins;
+    k += 16;
+  }
+  w = ww;
+  room = rm;
+  return k;
+}
+#endif
+
 // Converts stored bytes src[0, len) to wire bytes at dst + w (dst nullptr: count only),
 // producing at most `room` wire octets. Returns the file bytes consumed; the cursor's
 // offsets and line state move on accordingly, `w` by the bytes written.
@@ -71,6 +122,20 @@ std::size_t convert(WireCursor& c, const char* src, std::size_t len, std::uint64
                     std::size_t& w, char escape) {
   std::size_t pos = 0;
   while (pos < len && room > 0) {
+#if defined(__SSE2__)
+    // After the first byte the state is the previous byte's: the bulk loop applies.
+    if (dst != nullptr && pos > 0 && pos + 32 <= len && room >= 48) {
+      const std::uint64_t room_before = room;
+      std::size_t k = escape != 0 ? convert_bulk<true>(src, pos, len, room, dst, w, escape)
+                                  : convert_bulk<false>(src, pos, len, room, dst, w, escape);
+      c.file_off += k - pos;
+      c.wire_off += room_before - room;
+      c.prev_cr = src[k - 1] == '\r';
+      c.line_start = src[k - 1] == '\n';
+      pos = k;
+      if (pos >= len || room == 0) break;
+    }
+#endif
     std::size_t ev = find_event(src, pos, len, c.prev_cr, c.line_start, escape);
     auto seg = static_cast<std::size_t>(std::min<std::uint64_t>(ev - pos, room));
     if (seg > 0) {

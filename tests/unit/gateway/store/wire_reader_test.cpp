@@ -227,6 +227,18 @@ TEST_F(WireReadIntoTest, LargeFilesWithEscapesAcrossBlocks) {
       EXPECT_EQ(read_into_chunks(p, 0, chunk, '.', true, &total), escaped(wire, '.')) << crlf << chunk;
       EXPECT_EQ(total, wire.size());
     }
+    // Random starts and odd chunk sizes: chunk ends split CRLFs and fall inside 16-octet steps.
+    for (int i = 0; i < 40; ++i) {
+      std::uint64_t start = rng() % wire.size();
+      std::size_t chunk = 1 + rng() % 3000;
+      std::uint64_t total = 0;
+      std::string tail = wire.substr(start);
+      bool line_start = start == 0 || wire[start - 1] == '\n';
+      std::string expect = escaped(tail, '.');
+      if (!line_start && !tail.empty() && tail[0] == '.') expect.erase(0, 1);
+      EXPECT_EQ(read_into_chunks(p, start, chunk, '.', false, &total), expect) << start << " " << chunk;
+      EXPECT_EQ(read_into_chunks(p, start, chunk, 0, true, &total), tail) << start << " " << chunk;
+    }
   }
 }
 
