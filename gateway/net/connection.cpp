@@ -305,6 +305,21 @@ void Connection::send(std::string_view bytes) {
       abort("TLS error");
       return;
     }
+  } else if (pending_.empty() && inflight_ == 0 && bytes.size() >= kDirectWriteMin) {
+    // Nothing queued: hand a large buffer (a RETR chunk, a FETCH batch) to the kernel from
+    // the caller's memory, and copy only what the socket did not take. Errors are left to
+    // flush(), which meets them again from the loop and closes.
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(bytes.data()), static_cast<unsigned>(bytes.size()));
+    int n = uv_try_write(tcp_.stream(), &buf, 1);
+    if (n > 0) {
+      stats_.bytes_out += static_cast<std::uint64_t>(n);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (bytes.empty()) {
+      if (above_high_) schedule();  // check_writable() from the loop
+      return;
+    }
+    pending_.append(bytes);
   } else {
     pending_.append(bytes);
   }

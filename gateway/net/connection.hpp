@@ -9,8 +9,10 @@
 //     session (plain) or to the TLS channel then the session (decrypted, through a second
 //     shared buffer). An idle connection therefore holds no input buffer.
 //   - Output: send() appends to a queue flushed once per loop iteration (uv_try_write, then
-//     one uv_write request owning its bytes). Above proto::kOutputHighWater streaming
-//     sessions stop; on_writable() fires when the queue drops below kOutputLowWater. Above
+//     one uv_write request owning its bytes); a large send() (kDirectWriteMin) with nothing
+//     queued is tried on the socket first and only the rest is queued (one copy less).
+//     Above proto::kOutputHighWater streaming sessions stop; on_writable() fires when the
+//     queue drops below kOutputLowWater. Above
 //     the hard cap (ServerLimits::output_cap) the connection is closed at once with reason
 //     "client stopped reading".
 //   - pause_reading()/resume_reading() stop/restart the socket reads. A TLS connection
@@ -51,6 +53,10 @@ class TlsContext;
 // on_writable() fires once the queue falls below this after having reached it (so at the
 // latest after exceeding kOutputHighWater; an extra call is harmless to a session).
 inline constexpr std::size_t kOutputLowWater = 64 * 1024;
+
+// send() of at least this many octets with nothing queued is written to the socket at once
+// (uv_try_write from the caller's bytes) instead of being copied to the queue first.
+inline constexpr std::size_t kDirectWriteMin = 4096;
 
 class Connection final : public proto::SessionSink {
  public:

@@ -65,6 +65,51 @@ TEST(NetServer, ManySmallPipelinedLinesArriveInOrder) {
   EXPECT_EQ(obs.closed, 1);
 }
 
+// A large send() with nothing queued is written from the caller's bytes at once and only
+// the rest is queued: the peer still gets every byte, in order with the sends around it,
+// and bytes_out counts both parts.
+TEST(NetServer, LargeSendWrittenDirectlyKeepsOrderAndCounts) {
+  Observed obs;
+  Harness h;
+  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"pop3", false, echo_factory(obs)}));
+  std::uint16_t port = h.server().listener_port(0);
+  auto pattern = [](std::size_t n) {
+    std::string big(n, ' ');
+    for (std::size_t i = 0; i < n; ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 26) % 26);
+    return big;
+  };
+  auto read_exact = [](int fd, std::size_t n) {
+    std::string got;
+    char buf[65536];
+    while (got.size() < n) {
+      ssize_t k = ::recv(fd, buf, std::min(sizeof buf, n - got.size()), 0);
+      if (k <= 0) break;
+      got.append(buf, static_cast<std::size_t>(k));
+    }
+    return got;
+  };
+  std::size_t expect_out = 0;
+  h.run([&] {
+    int fd = connect_to(port, 16 * 1024);
+    ASSERT_EQ(read_line(fd), "HELLO");
+    // 3 MB: more than the socket takes at once, so a remainder is queued.
+    ASSERT_TRUE(write_all(fd, "BIG 3000000\r\n"));
+    EXPECT_EQ(read_exact(fd, 3000000), pattern(3000000));
+    EXPECT_EQ(read_line(fd), "END");
+    ASSERT_TRUE(write_all(fd, "a\r\nBIG 100000\r\nb\r\nBIG 5000\r\n"));
+    EXPECT_EQ(read_line(fd), "a");
+    EXPECT_EQ(read_exact(fd, 100000), pattern(100000));
+    EXPECT_EQ(read_line(fd), "END");
+    EXPECT_EQ(read_line(fd), "b");
+    EXPECT_EQ(read_exact(fd, 5000), pattern(5000));
+    EXPECT_EQ(read_line(fd), "END");
+    ::close(fd);
+  });
+  expect_out = std::string("HELLO\r\n").size() + 3000000 + 5 + 3 + 100000 + 5 + 3 + 5000 + 5;
+  EXPECT_EQ(h.server().stats("pop3").bytes_out, expect_out);
+  EXPECT_EQ(obs.closed, 1);
+}
+
 TEST(NetServer, BackPressureKeepsQueueNearHighWaterThenDeliversEverything) {
   Observed obs;
   Harness h;

@@ -123,6 +123,14 @@ class EchoSession final : public proto::Session {
       pump();
       return;
     }
+    if (line.rfind("BIG ", 0) == 0) {  // one large send() (the direct-write path), then END
+      std::size_t n = std::stoull(line.substr(4));
+      std::string big(n, ' ');
+      for (std::size_t i = 0; i < n; ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 26) % 26);
+      sink_.send(big);
+      sink_.send("END\r\n");
+      return;
+    }
     if (line == "BLAST") {
       // Ignores back-pressure: 64 KB every millisecond whatever output_queued() says.
       blast_timer_.start(1, 1, [this] {
