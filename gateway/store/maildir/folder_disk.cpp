@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <random>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -64,6 +65,20 @@ std::optional<std::uint64_t> wire_size_of_file(const std::string& path) {
     total += wire_size_of(std::string_view(buf, static_cast<std::size_t>(n)), prev_cr);
   }
   return total;
+}
+
+bool is_mailbox_guid(std::string_view g) {
+  return g.size() == 32 && std::all_of(g.begin(), g.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+         });
+}
+
+std::string new_mailbox_guid(std::uint32_t uidvalidity) {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  std::random_device rd;
+  return fmt::format("{:08x}{:08x}{:08x}{:08x}", uidvalidity, static_cast<unsigned>(::getpid()),
+                     static_cast<unsigned>(now.tv_nsec), rd());
 }
 
 }  // namespace
@@ -451,7 +466,9 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   out.table.reserve(entries.size(), name_bytes);
   std::string text;
   if (dirty) {
-    if (guid_.empty()) guid_ = fmt::format("{:08x}{:08x}", uidvalidity, static_cast<unsigned>(::getpid()));
+    // Dovecot reads G as a 128-bit GUID (32 hex digits) and treats anything else as a broken
+    // file, which it deletes: earlier versions wrote 16 digits, so those are replaced too.
+    if (!is_mailbox_guid(guid_)) guid_ = new_mailbox_guid(uidvalidity);
     text = format_uidlist_header(uidvalidity, next_uid, guid_);
     text.reserve(name_bytes + entries.size() * 12 + 64);
   }
