@@ -4,12 +4,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 
 #include "gateway/log/log.hpp"
 #include "gateway/store/detail/pool_work.hpp"
 #include "gateway/store/mailbox_name.hpp"
 #include "gateway/store/maildir/file_name.hpp"
+#include "gateway/store/maildir/modseq_file.hpp"
 #include "gateway/store/maildir/user_context.hpp"
 #include "gateway/uv/work.hpp"
 
@@ -104,6 +106,17 @@ MaildirMailbox::MaildirMailbox(std::shared_ptr<UserContext> user, std::string na
 }
 
 MaildirMailbox::~MaildirMailbox() {
+  // A clean snapshot of the modseqs (modseq_file.hpp), written after we are gone; if it never
+  // lands (loop closing, killed), the file stays "unclean" and the next open uses the ceiling.
+  if (started_ && !failed_ && reserved_ != 0) {
+    std::vector<MessageInfo> infos(table_.infos().begin(), table_.infos().end());
+    (void)mb::uv::queue_work(
+        loop_,
+        [dir = dir_, ceiling = reserved_, highest = modseq_, infos = std::move(infos), fsync = user_->fsync] {
+          (void)write_modseq_snapshot(dir, ceiling, highest, infos, fsync);
+        },
+        [](bool) {});
+  }
   close_handle(watch_new_);
   close_handle(watch_cur_);
   close_handle(debounce_);
@@ -115,16 +128,27 @@ void MaildirMailbox::start() {
   auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
   auto cache_text = std::make_shared<StoreResult<std::optional<std::string>>>();
   auto stored_recent = std::make_shared<Uid>(0);
+  auto base_modseq = std::make_shared<ModSeq>(1);
   enqueue(
-      [this, outcome, cache_text, stored_recent] {
+      [this, outcome, cache_text, stored_recent, base_modseq] {
         *outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        if (*outcome) {
+          // Modseqs from the last run (modseq_file.hpp), then a reservation that marks the
+          // file in use before any change can be shown.
+          auto file = read_modseq_file(dir_);
+          if (!file && !(*outcome)->table.infos().empty() && ::access((dir_ + "/" + kModseqFile).c_str(), F_OK) == 0)
+            mb::log::error("store: {}: {} unreadable; modification sequences start again", dir_, kModseqFile);
+          *base_modseq = restore_modseqs(file, (*outcome)->table);
+          modseq_ = *base_modseq;
+          reserve_modseqs((*outcome)->table.size() + 1);
+        }
         if (*outcome) *cache_text = read_whole_file(dir_ + "/mailbridge-cache");
         if (*outcome) {
           auto t = read_whole_file(dir_ + "/" + kRecentFile);
           if (t && *t) *stored_recent = static_cast<Uid>(std::strtoul((*t)->c_str(), nullptr, 10));
         }
       },
-      [this, outcome, cache_text, stored_recent] {
+      [this, outcome, cache_text, stored_recent, base_modseq] {
         if (!*outcome) {
           failed_ = outcome->error();
           auto it = user_->registry->by_dir.find(dir_);
@@ -133,6 +157,7 @@ void MaildirMailbox::start() {
           return;
         }
         Uid from_new = (*outcome)->first_from_new;
+        modseq_ = *base_modseq;
         apply_sync(std::move(**outcome));
         // RFC 3501 §2.3.2: recent = arrived since the last session claimed. Without a record
         // (a tree we have not opened before), what is still in new/ is recent.
@@ -219,6 +244,15 @@ void MaildirMailbox::schedule_rescan() {
         }
       },
       kDebounceMs, 0);
+}
+
+void MaildirMailbox::reserve_modseqs(std::size_t changes) {
+  // Pool half of an operation (the loop does not touch modseq_ meanwhile): the ceiling on
+  // disk must cover every modseq the apply half may assign before it assigns them.
+  if (modseq_ + changes + 1 <= reserved_) return;
+  reserved_ = modseq_ + changes + 1 + kModseqReserve;
+  if (!write_modseq_reservation(dir_, reserved_, user_->fsync))
+    mb::log::warn("store: {}: cannot write {}: {}", dir_, kModseqFile, std::strerror(errno));
 }
 
 void MaildirMailbox::when_ready(std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done) {
@@ -314,7 +348,7 @@ std::vector<Change> MaildirMailbox::apply_sync(SyncOutcome&& out) {
       ++i;
     } else if (i == old.size() || neu[j].uid < old[i].uid) {
       if (first) {
-        neu[j].modseq = modseq_;
+        if (neu[j].modseq == 0) neu[j].modseq = modseq_;  // else restored by start()
       } else {
         neu[j].modseq = ++modseq_;
         changes.push_back(Change{Change::Kind::appended, neu[j].uid, neu[j].modseq});
@@ -397,7 +431,11 @@ void MaildirMailbox::notify(const std::vector<Change>& changes, const Own& own) 
 
 void MaildirMailbox::rescan(std::function<void(StoreResult<void>)> done) {
   auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
-  enqueue([this, outcome] { *outcome = disk_.sync(table_, uidvalidity_, uidnext_); },
+  enqueue(
+      [this, outcome] {
+        *outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        if (*outcome) reserve_modseqs(table_.size() + (*outcome)->table.size());
+      },
           [this, outcome, done = std::move(done)] {
             if (failed_) return done(mb::unexpected(*failed_));
             if (!*outcome) return done(mb::unexpected(outcome->error()));
@@ -433,6 +471,7 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
         if (!st->saved) return;
         st->commit = disk_.commit_new({*st->saved}, uidnext_);
         if (st->commit && !*st->commit) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        reserve_modseqs(1 + (st->outcome ? table_.size() + st->outcome->table.size() : 0));
       },
       [this, st, origin, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
@@ -498,6 +537,7 @@ void MaildirMailbox::store_flags(std::vector<Uid> uids, FlagOp op, FlagSet flags
           wanted.push_back(u);
         }
         st->updates = disk_.set_flags(table_, wanted);
+        if (st->updates) reserve_modseqs(st->updates->size());
       },
       [this, st, origin, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
@@ -536,6 +576,9 @@ void MaildirMailbox::expunge(std::vector<Uid> uids, MailboxObserver* origin,
         // for the next sync; once they are a quarter of it, compact now (as Dovecot does).
         if (st->removed && disk_.stale_records() > std::max<std::size_t>(kMaxStaleRecords, table_.size() / 4))
           st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        if (st->removed)
+          reserve_modseqs(st->removed->size() +
+                          (st->outcome && *st->outcome ? table_.size() + (*st->outcome)->table.size() : 0));
       },
       [this, st, origin, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
@@ -617,6 +660,7 @@ void MaildirMailbox::copy_in(std::vector<CopySource> sources,
         }
         st->commit = disk_.commit_new(st->files, uidnext_);
         if (st->commit && !*st->commit) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
+        reserve_modseqs(st->files.size() + (st->outcome ? table_.size() + st->outcome->table.size() : 0));
       },
       [this, st, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));

@@ -116,6 +116,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::vector<Change> apply_commit(const std::vector<SavedFile>& files, CommitOutcome&& commit);
   std::vector<Change> apply_removed(const std::vector<Uid>& uids);
   void notify(const std::vector<Change>& changes, const Own& own);
+  // Raises the on-disk modseq ceiling (modseq_file.hpp) to cover `changes` more; pool half.
+  void reserve_modseqs(std::size_t changes);
   void schedule_rescan();
   void watch(const std::string& sub, uv_fs_event_t*& handle);
   void save_cache();
@@ -130,6 +132,7 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::uint32_t uidvalidity_ = 0;
   Uid uidnext_ = 1;
   ModSeq modseq_ = 1;
+  ModSeq reserved_ = 0;  // modseq ceiling on disk (written and read by pool halves only)
   // First UID not yet claimed by any session; persisted in mailbridge-recent so messages
   // appended while no session had the folder open stay \Recent for the next one.
   Uid recent_from_ = 0;

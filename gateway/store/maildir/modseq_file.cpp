@@ -1,0 +1,141 @@
+// File: gateway/store/maildir/modseq_file.cpp
+#include "gateway/store/maildir/modseq_file.hpp"
+
+#include <sys/file.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cerrno>
+
+#include <fmt/format.h>
+
+#include "gateway/store/maildir/fs_util.hpp"
+
+namespace mb::store::maildir {
+namespace {
+
+constexpr std::string_view kMagic = "MBMODSEQ1";
+
+template <class T>
+bool num(std::string_view s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc{} && p == s.data() + s.size() && !s.empty();
+}
+
+bool write_file_atomic(const std::string& dir, const std::string& text, bool fsync) {
+  std::string tmp = dir + "/" + kModseqFile + ".mbtmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd || !write_all(fd.get(), text.data(), text.size())) return false;
+  if (fsync && ::fsync(fd.get()) != 0) return false;
+  fd.reset();
+  if (::rename(tmp.c_str(), (dir + "/" + kModseqFile).c_str()) != 0) return false;
+  if (fsync) fsync_dir(dir);
+  return true;
+}
+
+// Serialises writers of one folder's file (reservation vs a closing object's snapshot).
+UniqueFd lock_file(const std::string& dir) {
+  UniqueFd fd(::open((dir + "/" + kModseqFile + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (fd) {
+    while (::flock(fd.get(), LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  return fd;
+}
+
+}  // namespace
+
+std::optional<ModseqFile> read_modseq_file(const std::string& dir) {
+  auto text = read_whole_file(dir + "/" + kModseqFile);
+  if (!text || !*text) return std::nullopt;
+  std::string_view t = **text;
+  std::size_t nl = t.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  std::string_view head = t.substr(0, nl);
+  t.remove_prefix(nl + 1);
+  std::vector<std::string_view> f;
+  while (!head.empty()) {
+    std::size_t sp = head.find(' ');
+    f.push_back(head.substr(0, sp));
+    head = sp == std::string_view::npos ? std::string_view() : head.substr(sp + 1);
+  }
+  ModseqFile out;
+  if (f.size() < 3 || f[0] != kMagic || !num(f[1], out.ceiling) || out.ceiling == 0) return std::nullopt;
+  if (f[2] == "clean") {
+    if (f.size() < 4 || !num(f[3], out.highest) || out.highest > out.ceiling) return std::nullopt;
+    out.clean = true;
+  } else if (f[2] != "unclean") {
+    return std::nullopt;
+  }
+  if (!out.clean) return out;
+  out.messages.reserve(t.size() / 16);
+  while (!t.empty()) {
+    nl = t.find('\n');
+    if (nl == std::string_view::npos) return std::nullopt;  // a snapshot is written whole
+    std::string_view line = t.substr(0, nl);
+    t.remove_prefix(nl + 1);
+    std::string_view part[4];
+    for (auto& p : part) {
+      std::size_t sp = line.find(' ');
+      p = line.substr(0, sp);
+      line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+    }
+    MessageInfo m;
+    unsigned flags = 0;
+    if (!num(part[0], m.uid) || !num(part[1], m.modseq) || !num(part[2], flags) || !num(part[3], m.keywords) ||
+        m.modseq > out.highest || flags > 0xff || (!out.messages.empty() && m.uid <= out.messages.back().uid))
+      return std::nullopt;
+    m.flags = static_cast<FlagSet>(flags);
+    out.messages.push_back(m);
+  }
+  return out;
+}
+
+bool write_modseq_reservation(const std::string& dir, ModSeq ceiling, bool fsync) {
+  UniqueFd lock = lock_file(dir);
+  return write_file_atomic(dir, fmt::format("{} {} unclean\n", kMagic, ceiling), fsync);
+}
+
+bool write_modseq_snapshot(const std::string& dir, ModSeq ceiling, ModSeq highest,
+                           const std::vector<MessageInfo>& messages, bool fsync) {
+  UniqueFd lock = lock_file(dir);
+  auto now = read_modseq_file(dir);
+  if (!now || now->ceiling != ceiling) return false;
+  std::string text = fmt::format("{} {} clean {}\n", kMagic, ceiling, highest);
+  text.reserve(text.size() + messages.size() * 16);
+  for (const auto& m : messages)
+    fmt::format_to(std::back_inserter(text), "{} {} {} {}\n", m.uid, m.modseq, static_cast<unsigned>(m.flags), m.keywords);
+  return write_file_atomic(dir, text, fsync);
+}
+
+ModSeq restore_modseqs(const std::optional<ModseqFile>& file, MessageTable& table) {
+  auto& infos = table.infos();
+  if (!file) {
+    for (auto& m : infos) m.modseq = 1;
+    return 1;
+  }
+  if (!file->clean) {
+    for (auto& m : infos) m.modseq = file->ceiling;
+    return file->ceiling;
+  }
+  // Messages the snapshot does not know (delivered after it) or whose flags changed while
+  // nobody had the folder open changed after `highest`: they get highest + 1.
+  ModSeq highest = std::max<ModSeq>(file->highest, 1);
+  bool bumped = false;
+  std::size_t k = 0;
+  for (auto& m : infos) {
+    while (k < file->messages.size() && file->messages[k].uid < m.uid) ++k;
+    const MessageInfo* was = k < file->messages.size() && file->messages[k].uid == m.uid ? &file->messages[k] : nullptr;
+    if (was && was->flags == m.flags && was->keywords == m.keywords) {
+      m.modseq = std::max<ModSeq>(was->modseq, 1);
+    } else {
+      m.modseq = highest + 1;
+      bumped = true;
+    }
+  }
+  // Expunges while closed also move the highest on (RFC 7162 §3.1.1: any change does).
+  if (!bumped && infos.size() != file->messages.size()) bumped = true;
+  return bumped ? highest + 1 : highest;
+}
+
+}  // namespace mb::store::maildir
