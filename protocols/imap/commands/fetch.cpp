@@ -6,8 +6,10 @@
 //  - ENVELOPE / BODY / BODYSTRUCTURE and section ranges come from the parsed MIME structure,
 //    taken from the store's cache (CacheField::mime_structure) or parsed once and put there,
 //    so a second FETCH ENVELOPE BODYSTRUCTURE never re-reads the message;
-//  - section bytes of small messages come from one read of the whole message; larger ones
-//    are streamed through Mailbox::read() in chunks, stopping while the sink is above
+//  - whole-message literals (BODY[], BODY.PEEK[], RFC822) are written into the output by
+//    Mailbox::read_now() on page-cache hits (no thread-pool round trip, no copy of their
+//    own), else read() on the pool; section bytes of small messages come from one read of
+//    the whole message; larger ones are streamed in chunks, stopping while the sink is above
 //    proto::kOutputHighWater and resuming in on_writable(): a client that stops reading
 //    never makes us buffer a whole large FETCH.
 // Non-PEEK body items set \Seen first (one store_flags call for the whole set) and the new
@@ -85,6 +87,7 @@ class FetchJob final : public Job {
     for (const auto& a : atts_) {
       need_structure_ = need_structure_ || needs_structure(a);
       need_bytes_ = need_bytes_ || needs_bytes(a);
+      need_text_ = need_text_ || (needs_bytes(a) && !is_whole_message(a));
       set_seen_ = set_seen_ || sets_seen(a);
       has_flags_ = has_flags_ || a.item == FetchItem::flags;
       has_uid = has_uid || a.item == FetchItem::uid;
@@ -143,6 +146,7 @@ class FetchJob final : public Job {
   std::vector<store::Uid> seen_changed_;
   bool need_structure_ = false;
   bool need_bytes_ = false;
+  bool need_text_ = false;  // a byte item other than the whole message (section, header)
   bool set_seen_ = false;
   bool has_flags_ = false;
   bool missing_ = false;
@@ -212,6 +216,19 @@ bool FetchJob::stream(store::Uid uid) {
       if (out.size() >= kBatch) s_.send_out();
       continue;
     }
+    // Page-cache hits: the wire octets go straight into the literal, on the loop.
+    const std::size_t base = out.size();
+    out.resize(base + n);
+    if (auto now = s_.mailbox().read_now(uid, stream_offset_, n, out.data() + base, 0)) {
+      const std::size_t got = *now ? std::min((*now)->written, n) : 0;
+      // Expunged or shorter than announced: pad so the literal stays valid (as below).
+      if (got < n) std::fill(out.begin() + static_cast<std::ptrdiff_t>(base + got), out.end(), ' ');
+      stream_offset_ += n;
+      stream_left_ -= n;
+      if (out.size() >= kBatch) s_.send_out();
+      continue;
+    }
+    out.resize(base);
     busy_io_ = true;
     s_.begin_async();
     s_.mailbox().read(uid, stream_offset_, n,
@@ -396,7 +413,9 @@ void FetchJob::run() {
           mb.cache_put(uid, store::CacheField::mime_structure, mime::serialize(*structure_));
         }
       }
-      if (need_bytes_ && !text_loaded_ && info->size <= kInMemoryLimit) {
+      // Whole-message literals (BODY[], RFC822) stream from the store; only sections and
+      // header filters work on the message in memory.
+      if (need_text_ && !text_loaded_ && info->size <= kInMemoryLimit) {
         load_text(uid, info->size);
         return;
       }

@@ -76,3 +76,43 @@ TEST(BodyWriter, TopStopsEarly) {
 
 }  // namespace
 }  // namespace mb::pop3
+
+namespace mb::pop3 {
+namespace {
+
+// What the store's read_now() writes for RETR with line escape kStuffByte: the wire octets
+// with a '.' put in front of every line that starts with one.
+std::string store_stuffed(const std::string& wire) {
+  std::string out;
+  bool start = true;
+  for (char c : wire) {
+    if (start && c == BodyWriter::kStuffByte) out.push_back(c);
+    out.push_back(c);
+    start = c == '\n';
+  }
+  return out;
+}
+
+// RETR's fused path: the first `split` wire octets come stuffed from the store (wrote() keeps
+// the writer in step), the rest through feed() (the thread-pool fallback), then finish(char*).
+// Whatever the split, the bytes equal feed() all the way.
+TEST(BodyWriter, FusedPathWroteAndRawFinishMatchFeed) {
+  for (std::string wire : {std::string("A: b\r\n\r\n.x\r\n..\r\nend"), std::string(".\r\n.\r\n"),
+                           std::string("A: b\r\n\r\nlone cr\r"), std::string("x\r\n"), std::string()}) {
+    const std::string expected = render(wire, wire.size() + 1);
+    for (std::size_t split = 0; split <= wire.size(); ++split) {
+      BodyWriter w;
+      std::string out = store_stuffed(wire.substr(0, split));
+      if (!out.empty()) w.wrote(out.back());
+      w.feed(std::string_view(wire).substr(split), out);
+      char tail[BodyWriter::kMaxFinish];
+      std::size_t n = w.finish(tail);
+      ASSERT_LE(n, BodyWriter::kMaxFinish);
+      out.append(tail, n);
+      EXPECT_EQ(out, expected) << "split " << split << " of " << wire.size();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mb::pop3
