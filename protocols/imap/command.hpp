@@ -44,7 +44,10 @@ struct SeqRange {
 inline constexpr std::uint32_t kSeqStar = 0;
 
 struct SequenceSet {
-  std::vector<SeqRange> ranges;  // never empty in a parsed command
+  std::vector<SeqRange> ranges;  // never empty in a parsed command, unless `saved`
+  // "$": the session's saved search result (RFC 5182 SEARCHRES); `ranges` is then empty and
+  // the session resolves the set itself (contains()/resolve() know nothing of it).
+  bool saved = false;
 
   // True when any element uses '*'.
   bool has_star() const {
@@ -180,9 +183,20 @@ struct SearchKey {
   friend bool operator==(const SearchKey&, const SearchKey&) = default;
 };
 
+// RFC 4731 ESEARCH result options and RFC 5182 SAVE, as bits of SearchArgs::returns.
+inline constexpr std::uint8_t kReturnMin = 1;
+inline constexpr std::uint8_t kReturnMax = 2;
+inline constexpr std::uint8_t kReturnAll = 4;
+inline constexpr std::uint8_t kReturnCount = 8;
+inline constexpr std::uint8_t kReturnSave = 16;
+
 struct SearchArgs {
   std::optional<std::string> charset;  // upper-cased; the session answers NO [BADCHARSET]
                                        // for anything but UTF-8 / US-ASCII
+  // "RETURN (...)" was given (RFC 4731 §3.1): answer with one ESEARCH response (none when
+  // SAVE is the only option, RFC 5182 §2.4). "RETURN ()" is stored as kReturnAll.
+  bool extended = false;
+  std::uint8_t returns = 0;            // kReturn* bits
   SearchKey key;                       // always op == all_of at the top
 };
 

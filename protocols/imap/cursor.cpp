@@ -207,7 +207,19 @@ bool parse_list_mailbox(Cursor& cur, std::string& out) {
     if (a.empty()) return cur.fail_syntax("expected list pattern");
     wire = std::string(a);
   }
-  return decode_name(cur, wire, out);
+  // A pattern is not a name: printable ASCII that is not valid modified UTF-7 (say "&'" from
+  // a client that never encodes) is matched as written, so LIST answers OK with whatever it
+  // matches, as Dovecot does (imaptest "atoms"). 8-bit and control bytes stay BAD.
+  for (char c : wire) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e) return decode_name(cur, wire, out);
+  }
+  if (auto decoded = utf7_decode(wire)) {
+    out = std::move(*decoded);
+  } else {
+    out = std::move(wire);
+  }
+  return true;
 }
 
 namespace {
@@ -235,6 +247,13 @@ bool parse_flags(Cursor& cur, std::vector<std::string>& out, bool parens) {
 }
 
 bool parse_seqset(Cursor& cur, SequenceSet& out) {
+  // RFC 5182 §4: sequence-set =/ seq-last-command ("$"), alone, never inside a list.
+  if (cur.consume('$')) {
+    if (is_seqset_char(static_cast<char>(cur.peek()))) return cur.fail_syntax("invalid sequence set");
+    out = SequenceSet{};
+    out.saved = true;
+    return true;
+  }
   auto token = cur.take_while(is_seqset_char);
   if (token.empty()) return cur.fail_syntax("expected sequence set");
   if (static_cast<std::size_t>(std::count(token.begin(), token.end(), ',')) >= cur.limits().max_items)

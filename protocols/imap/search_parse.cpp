@@ -86,7 +86,7 @@ class SearchParser {
         if (!cur_.sp()) return false;
       }
     }
-    if ((c >= '0' && c <= '9') || c == '*') {
+    if ((c >= '0' && c <= '9') || c == '*' || c == '$') {
       out.op = SearchOp::seqset;
       return parse_seqset(cur_, out.set);
     }
@@ -168,6 +168,26 @@ class SearchParser {
 bool parse_search(Cursor& cur, SearchArgs& out) {
   out.key = SearchKey{};
   out.key.op = SearchOp::all_of;
+  // RFC 4731 §4 / RFC 5182 §4: search = "SEARCH" [SP "RETURN" SP "(" [opt *(SP opt)] ")"]
+  // [SP "CHARSET" SP astring] 1*(SP search-key).
+  if (cur.keyword("RETURN")) {
+    if (!cur.sp() || !cur.consume('(')) return cur.fail_syntax("expected RETURN (");
+    out.extended = true;
+    std::size_t count = 0;
+    while (!cur.consume(')')) {
+      if (count > 0 && !cur.sp()) return false;
+      if (++count > 8) return cur.fail(ParseErrorKind::too_many, "too many RETURN options");
+      const std::string opt = to_upper(cur.take_while(is_key_char));
+      if (opt == "MIN") out.returns |= kReturnMin;
+      else if (opt == "MAX") out.returns |= kReturnMax;
+      else if (opt == "ALL") out.returns |= kReturnAll;
+      else if (opt == "COUNT") out.returns |= kReturnCount;
+      else if (opt == "SAVE") out.returns |= kReturnSave;
+      else return cur.fail_syntax("unknown RETURN option " + opt);
+    }
+    if (out.returns == 0) out.returns = kReturnAll;  // "RETURN ()" means (ALL), §3.1
+    if (!cur.sp()) return false;
+  }
   if (cur.keyword("CHARSET")) {
     auto cs = cur.sp() ? cur.astring() : std::nullopt;
     if (!cs) return cur.fail_syntax("expected charset");

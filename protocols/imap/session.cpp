@@ -435,6 +435,7 @@ void ImapSession::deselect() {
     mailbox_.reset();
   }
   view_.clear();
+  std::vector<store::Uid>().swap(saved_search_);
   if (state_ == State::selected) state_ = State::authenticated;
 }
 

@@ -122,6 +122,9 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   const store::MailboxPtr& mailbox_ptr() const { return mailbox_; }
   bool read_only() const { return read_only_; }
   SelectedView& view() { return view_; }
+  // RFC 5182 SEARCHRES: the UIDs (ascending) of the last SEARCH ... RETURN (SAVE), what "$"
+  // stands for; emptied on SELECT/EXAMINE/CLOSE/UNSELECT (§2.1) and by a failed SAVE search.
+  std::vector<store::Uid>& saved_search() { return saved_search_; }
 
   // SASL exchange in progress (AUTHENTICATE); the input loop feeds raw lines to it.
   void start_sasl(proto::sasl::SaslServer server, std::optional<std::string> initial_response);
@@ -191,6 +194,7 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   store::MailboxPtr mailbox_;
   bool read_only_ = false;
   SelectedView view_;
+  std::vector<store::Uid> saved_search_;
 
   bool in_input_ = false;
   bool waiting_writable_ = false;
@@ -237,7 +241,7 @@ void idle(ImapSession& s, Command& c);
 
 // Helpers shared by command files (commands/common.cpp).
 // Resolves a sequence set (or UID set when `uid`) against the view: ascending UIDs present
-// in the view. `bad` is set when a message sequence number exceeds the message count, except
+// in the view ("$" is the saved search result, never bad). `bad` is set when a message sequence number exceeds the message count, except
 // that in an empty mailbox a set made only of '*' elements ("1:*", "*") matches nothing.
 std::vector<store::Uid> resolve_set(ImapSession& s, const SequenceSet& set, bool uid, bool* bad);
 // Splits flag names into system flags and keywords; false if a name is not a valid flag.

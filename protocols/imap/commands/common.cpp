@@ -14,6 +14,13 @@ std::vector<store::Uid> resolve_set(ImapSession& s, const SequenceSet& set, bool
   if (bad != nullptr) *bad = false;
   std::vector<store::Uid> out;
   auto uids = s.view().uids();
+  if (set.saved) {
+    // RFC 5182 §2.1: "$" is the saved result, less what was expunged since; it may be empty.
+    for (store::Uid u : s.saved_search()) {
+      if (std::binary_search(uids.begin(), uids.end(), u)) out.push_back(u);
+    }
+    return out;
+  }
   if (uids.empty()) {
     // RFC 3501 §6.4.8: UID ranges in an empty mailbox match nothing. For message sequence
     // numbers RFC 9051 §9 (seq-number) says a server "should" answer BAD, '*' included, and

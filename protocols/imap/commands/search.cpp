@@ -4,7 +4,8 @@
 // NO [BADCHARSET], §7.1), header keys on RFC 2047-decoded values, BODY/TEXT on transfer- and
 // charset-decoded text parts. Keys on flags, sizes, dates and sets are answered from memory;
 // only keys that need message content read it, one message at a time (asynchronously), using
-// the cached MIME structure where it is enough (headers only).
+// the cached MIME structure where it is enough (headers only). ESEARCH result options
+// (RFC 4731: RETURN (MIN MAX ALL COUNT)) and SEARCHRES (RFC 5182: RETURN (SAVE), "$").
 #include <algorithm>
 
 #include "protocols/imap/render/render.hpp"
@@ -68,7 +69,8 @@ struct MessageContext {
 class SearchJob final : public Job {
  public:
   SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd)
-      : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd) {
+      : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd), extended_(args.extended),
+        returns_(args.returns) {
     need_ = needs(key_);
     auto uids = s.view().uids();
     uids_.assign(uids.begin(), uids.end());
@@ -81,14 +83,21 @@ class SearchJob final : public Job {
   bool eval(const SearchKey& k, const MessageContext& m);
   bool match_text(const MessageContext& m, std::string_view needle, bool header, bool body);
   void load(store::Uid uid, std::uint64_t offset, std::uint64_t size);
+  void respond();
+  bool in_saved(store::Uid uid) const {
+    const auto& saved = s_.saved_search();
+    return std::binary_search(saved.begin(), saved.end(), uid);
+  }
 
   ImapSession& s_;
   SearchKey key_;
   bool uid_cmd_;
+  bool extended_;
+  std::uint8_t returns_;
   std::uint8_t need_ = 0;
   std::vector<store::Uid> uids_;
   std::size_t index_ = 0;
-  std::string hits_;
+  std::vector<store::Uid> hits_;  // ascending
   // Loaded content of the current message.
   std::string data_;
   bool loaded_ = false;
@@ -139,8 +148,10 @@ bool SearchJob::eval(const SearchKey& k, const MessageContext& m) {
     case SearchOp::not_:
       return k.children.size() == 1 && !eval(k.children[0], m);
     case SearchOp::seqset:
+      if (k.set.saved) return in_saved(m.uid);  // "$" names messages either way (RFC 5182)
       return k.set.contains(m.seq, s_.view().exists());
     case SearchOp::uid:
+      if (k.set.saved) return in_saved(m.uid);
       return k.set.contains(m.uid, s_.view().max_uid());
     case SearchOp::all: return true;
     case SearchOp::answered: return (info.flags & store::kAnswered) != 0;
@@ -261,18 +272,79 @@ void SearchJob::run() {
       }
       m.structure = &*structure_;
     }
-    if (eval(key_, m)) {
-      hits_ += ' ';
-      append_number(hits_, uid_cmd_ ? uid : m.seq);
-    }
+    if (eval(key_, m)) hits_.push_back(uid);
     loaded_ = false;
     structure_.reset();
     data_.clear();
     ++index_;
   }
-  s_.out() += "* SEARCH";
-  s_.out() += hits_;
-  s_.out() += "\r\n";
+  respond();
+}
+
+void SearchJob::respond() {
+  std::string& out = s_.out();
+  // The numbers the client asked for: UIDs, or sequence numbers (ascending as the UIDs are).
+  auto number = [&](store::Uid uid) -> std::uint32_t { return uid_cmd_ ? uid : s_.view().seq_of(uid); };
+  if ((returns_ & kReturnSave) != 0) {
+    // RFC 5182 §2.4: with MIN and/or MAX only, just those are saved; otherwise every match.
+    std::vector<store::Uid>& saved = s_.saved_search();
+    saved.clear();
+    if ((returns_ & (kReturnAll | kReturnCount)) == 0 && (returns_ & (kReturnMin | kReturnMax)) != 0) {
+      if (!hits_.empty() && (returns_ & kReturnMin) != 0) saved.push_back(hits_.front());
+      if (!hits_.empty() && (returns_ & kReturnMax) != 0 && hits_.back() != hits_.front())
+        saved.push_back(hits_.back());
+    } else {
+      saved = hits_;
+    }
+  }
+  if (!extended_) {
+    out += "* SEARCH";
+    for (store::Uid uid : hits_) {
+      out += ' ';
+      append_number(out, number(uid));
+    }
+    out += "\r\n";
+  } else if ((returns_ & ~kReturnSave) != 0) {
+    // RFC 4731 §3.1: one ESEARCH response; MIN, MAX and ALL only when something matched.
+    out += "* ESEARCH (TAG \"";
+    out += s_.tag();  // tag chars exclude DQUOTE and backslash (RFC 3501 §9)
+    out += '"';
+    out += ')';
+    if (uid_cmd_) out += " UID";
+    if (!hits_.empty()) {
+      if ((returns_ & kReturnMin) != 0) {
+        out += " MIN ";
+        append_number(out, number(hits_.front()));
+      }
+      if ((returns_ & kReturnMax) != 0) {
+        out += " MAX ";
+        append_number(out, number(hits_.back()));
+      }
+      if ((returns_ & kReturnAll) != 0) {
+        out += " ALL ";
+        std::size_t i = 0;
+        while (i < hits_.size()) {
+          // Runs of consecutive numbers collapse to "a:b" (sequence-set syntax).
+          std::uint32_t first = number(hits_[i]);
+          std::uint32_t last = first;
+          std::size_t j = i + 1;
+          while (j < hits_.size() && number(hits_[j]) == last + 1) last = number(hits_[j++]);
+          if (i > 0) out += ',';
+          append_number(out, first);
+          if (last != first) {
+            out += ':';
+            append_number(out, last);
+          }
+          i = j;
+        }
+      }
+    }
+    if ((returns_ & kReturnCount) != 0) {
+      out += " COUNT ";
+      append_number(out, hits_.size());
+    }
+    out += "\r\n";
+  }
   s_.finish("OK", "Search completed");
 }
 
@@ -281,6 +353,8 @@ void SearchJob::run() {
 void search(ImapSession& s, Command& c) {
   auto& args = c.get<SearchArgs>();
   if (args.charset && *args.charset != "UTF-8" && *args.charset != "US-ASCII") {
+    // RFC 5182 §2.4: a failed SEARCH ... RETURN (SAVE) leaves "$" empty.
+    if ((args.returns & kReturnSave) != 0) s.saved_search().clear();
     s.finish("NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
     return;
   }

@@ -89,7 +89,7 @@ TEST(ImapParserCommands, MailboxNameEncodingErrors) {
   for (const char* bad : {"a SELECT Entw\xc3\xbcrfe\r\n", "a SELECT \"caf\xc3\xa9\"\r\n",
                           "a SELECT {4}\r\nA\tB\x01\r\n", "a CREATE &Jjo\r\n", "a CREATE &AGE-\r\n",
                           "a CREATE a&-&\r\n", "a RENAME x &ZeVnLIqe-&ZeVnLIqe-\r\n",
-                          "a COPY 1 &2D0-\r\n", "a LIST \"\" &Jjo!-\r\n"}) {
+                          "a COPY 1 &2D0-\r\n", "a LIST \"\" \"caf\xc3\xa9*\"\r\n"}) {
     ParseError e = error_of(bad);
     EXPECT_EQ(e.kind, ParseErrorKind::bad_mailbox_name) << bad;
     EXPECT_FALSE(e.fatal);
@@ -110,6 +110,10 @@ TEST(ImapParserCommands, ListAndLsub) {
   EXPECT_EQ(describe(one("a LIST \"\" \"&ZeVnLIqe-/*\"\r\n")),
             "CMD a LIST ref= pat=\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e/*");
   EXPECT_EQ(describe(one("a LSUB \"\" \"*\"\r\n")), "CMD a LSUB ref= pat=*");
+  // A pattern that is not valid modified UTF-7 is kept as written (LIST answers OK).
+  EXPECT_EQ(describe(one("a LIST \"\" &Jjo!-\r\n")), "CMD a LIST ref= pat=&Jjo!-");
+  EXPECT_EQ(describe(one("a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*\r\n")),
+            "CMD a LIST ref= pat=!#$&'+,-.0123456789:;<=>?@^_`|[}%*");
   Command ext = one("a LIST (SUBSCRIBED special-use) \"\" (INBOX \"Sent*\") RETURN (CHILDREN SPECIAL-USE)\r\n");
   EXPECT_EQ(describe(ext),
             "CMD a LIST ref= pat=INBOX pat=Sent* sel=SUBSCRIBED sel=SPECIAL-USE ret=CHILDREN "

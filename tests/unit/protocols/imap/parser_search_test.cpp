@@ -167,5 +167,49 @@ TEST(ImapParserSearch, KeyCountLimit) {
   EXPECT_EQ(error_of("s SEARCH" + keys + " SEEN\r\n", limits).kind, ParseErrorKind::too_many);
 }
 
+// RFC 4731 ESEARCH: RETURN (...) before CHARSET and the keys; "RETURN ()" means ALL.
+TEST(ImapParserSearch, ReturnOptions) {
+  SearchArgs a = search("RETURN (MIN max Count) UNSEEN");
+  EXPECT_TRUE(a.extended);
+  EXPECT_EQ(a.returns, kReturnMin | kReturnMax | kReturnCount);
+  ASSERT_EQ(a.key.children.size(), 1u);
+  EXPECT_EQ(a.key.children[0].op, SearchOp::unseen);
+  a = search("RETURN () ALL");
+  EXPECT_TRUE(a.extended);
+  EXPECT_EQ(a.returns, kReturnAll);
+  a = search("RETURN (SAVE) CHARSET UTF-8 FROM x");
+  EXPECT_EQ(a.returns, kReturnSave);
+  EXPECT_EQ(a.charset, "UTF-8");
+  a = search("ALL");
+  EXPECT_FALSE(a.extended);
+  EXPECT_EQ(a.returns, 0);
+  EXPECT_EQ(one("u UID SEARCH RETURN (ALL) 1:*\r\n").get<SearchArgs>().returns, kReturnAll);
+  for (const char* bad : {"s SEARCH RETURN (BOGUS) ALL\r\n", "s SEARCH RETURN MIN ALL\r\n",
+                          "s SEARCH RETURN (MIN ALL\r\n", "s SEARCH RETURN (MIN)ALL\r\n",
+                          "s SEARCH RETURN (MIN  MAX) ALL\r\n"})
+    EXPECT_EQ(error_of(bad).kind, ParseErrorKind::syntax) << bad;
+  // A bounded option list: more than 8 options is refused.
+  EXPECT_EQ(error_of("s SEARCH RETURN (MIN MIN MIN MIN MIN MIN MIN MIN MIN) ALL\r\n").kind,
+            ParseErrorKind::too_many);
+}
+
+// RFC 5182 SEARCHRES: "$" as a search key, a UID operand and any command's sequence set.
+TEST(ImapParserSearch, SavedResultReference) {
+  SearchKey k = key("$");
+  EXPECT_EQ(k.op, SearchOp::seqset);
+  EXPECT_TRUE(k.set.saved);
+  EXPECT_TRUE(k.set.ranges.empty());
+  k = key("UID $");
+  EXPECT_EQ(k.op, SearchOp::uid);
+  EXPECT_TRUE(k.set.saved);
+  EXPECT_TRUE(one("f FETCH $ FLAGS\r\n").get<FetchArgs>().set.saved);
+  EXPECT_TRUE(one("f UID STORE $ +FLAGS (\\Seen)\r\n").get<StoreArgs>().set.saved);
+  EXPECT_TRUE(one("f UID COPY $ Trash\r\n").get<CopyArgs>().set.saved);
+  EXPECT_FALSE(one("f FETCH 1:* FLAGS\r\n").get<FetchArgs>().set.saved);
+  for (const char* bad : {"f FETCH $1 FLAGS\r\n", "f FETCH $,1 FLAGS\r\n", "f FETCH 1,$ FLAGS\r\n",
+                          "f FETCH $:3 FLAGS\r\n"})
+    EXPECT_EQ(error_of(bad).kind, ParseErrorKind::syntax) << bad;
+}
+
 }  // namespace
 }  // namespace mb::imap::test

@@ -231,5 +231,17 @@ TEST_F(ImapSessionTest, StarSetsOnEmptyMailboxMatchNothing) {
   EXPECT_THAT(c.cmd("h2 FETCH 2 UID"), HasSubstr("h2 BAD"));
 }
 
+// imaptest "atoms": a LIST pattern that is not valid modified UTF-7 is matched as written
+// (OK, nothing listed), while the same text as a mailbox name stays BAD (issue #5).
+TEST_F(ImapSessionTest, ListPatternNotModifiedUtf7IsMatchedAsWritten) {
+  Client& c = connect();
+  c.login();
+  std::string r = c.cmd("a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*");
+  EXPECT_THAT(r, HasSubstr("a OK"));
+  EXPECT_THAT(r, Not(HasSubstr("* LIST")));
+  EXPECT_THAT(c.cmd("b SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}"), HasSubstr("b BAD"));
+  EXPECT_THAT(c.cmd("c LIST \"\" \"caf\xc3\xa9*\""), HasSubstr("c BAD"));
+}
+
 }  // namespace
 }  // namespace mb::imap::test

@@ -264,5 +264,69 @@ TEST_F(MessageTest, NewKeywordIsAnnouncedBeforeAnyFetchShowsIt) {
   EXPECT_EQ(r.find("* FLAGS (", flags + 1), std::string::npos) << r;
 }
 
+// RFC 4731 ESEARCH: one ESEARCH response with the requested options; MIN/MAX/ALL left out
+// when nothing matched, COUNT always; UID SEARCH adds the UID indicator.
+TEST_F(MessageTest, EsearchResultOptions) {
+  Client& c = selected();
+  EXPECT_THAT(c.cmd("cap CAPABILITY"), HasSubstr(" ESEARCH SEARCHRES"));
+  c.cmd("p STORE 2 +FLAGS (\\Seen)");
+  std::string r = c.cmd("a SEARCH RETURN () ALL");
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"a\") ALL 1:3\r\na OK"));
+  EXPECT_THAT(r, Not(HasSubstr("* SEARCH")));
+  r = c.cmd("b SEARCH RETURN (MIN MAX COUNT ALL) UNSEEN");
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"b\") MIN 1 MAX 3 ALL 1,3 COUNT 2\r\n"));
+  r = c.cmd("c UID SEARCH RETURN (COUNT) SEEN");
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"c\") UID COUNT 1\r\n"));
+  r = c.cmd("d UID SEARCH RETURN (MIN MAX ALL COUNT) 1000");
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"d\") UID COUNT 0\r\nd OK"));
+  r = c.cmd("e SEARCH RETURN (MIN) 1000");
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"e\")\r\ne OK"));
+  r = c.cmd("f SEARCH RETURN (ALL) BODY cherry");  // a content search goes through the job too
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"f\") ALL 2\r\n"));
+  // Without RETURN the classic response is unchanged.
+  EXPECT_THAT(c.cmd("g SEARCH UNSEEN"), HasSubstr("* SEARCH 1 3\r\ng OK"));
+  EXPECT_THAT(c.cmd("h SEARCH RETURN (BOGUS) ALL"), HasSubstr("h BAD"));
+}
+
+// RFC 5182 SEARCHRES: RETURN (SAVE) stores the result ("$"), sends no ESEARCH by itself, and
+// "$" then works in FETCH/STORE/COPY/SEARCH; expunged messages drop out of it; SELECT
+// empties it; a failed SAVE search empties it.
+TEST_F(MessageTest, SearchResSavedResult) {
+  Client& c = selected();
+  EXPECT_THAT(c.cmd("z FETCH $ FLAGS"), Not(HasSubstr("FETCH (")));  // empty at first
+  std::string r = c.cmd("a SEARCH RETURN (SAVE) 2:3");
+  EXPECT_THAT(r, Not(HasSubstr("ESEARCH")));
+  EXPECT_THAT(r, Not(HasSubstr("* SEARCH")));
+  EXPECT_THAT(r, HasSubstr("a OK"));
+  r = c.cmd("b FETCH $ (UID)");
+  EXPECT_THAT(r, HasSubstr("* 2 FETCH (UID 2)"));
+  EXPECT_THAT(r, HasSubstr("* 3 FETCH (UID 3)"));
+  EXPECT_THAT(r, Not(HasSubstr("* 1 FETCH")));
+  r = c.cmd("c UID STORE $ +FLAGS.SILENT (\\Deleted)");
+  EXPECT_THAT(r, HasSubstr("c OK"));
+  EXPECT_THAT(c.cmd("d SEARCH DELETED"), HasSubstr("* SEARCH 2 3\r\n"));
+  EXPECT_THAT(c.cmd("e SEARCH NOT $"), HasSubstr("* SEARCH 1\r\n"));
+  EXPECT_THAT(c.cmd("e2 UID SEARCH UID $"), HasSubstr("* SEARCH 2 3\r\n"));
+  // MIN with SAVE saves only the minimum, and returns it.
+  r = c.cmd("f SEARCH RETURN (SAVE MIN) DELETED");
+  EXPECT_THAT(r, HasSubstr("* ESEARCH (TAG \"f\") MIN 2\r\n"));
+  EXPECT_THAT(c.cmd("g UID SEARCH $"), HasSubstr("* SEARCH 2\r\n"));
+  c.cmd("h0 CREATE Trash");
+  EXPECT_THAT(c.cmd("h COPY $ Trash"), HasSubstr("h OK [COPYUID "));
+  // Expunged messages leave the saved result.
+  c.cmd("i SEARCH RETURN (SAVE) ALL");
+  c.cmd("j EXPUNGE");
+  r = c.cmd("k FETCH $ (UID)");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (UID 1)"));
+  EXPECT_THAT(r, Not(HasSubstr("* 2 FETCH")));
+  // A failed SAVE search empties it.
+  EXPECT_THAT(c.cmd("l SEARCH RETURN (SAVE) CHARSET KOI8-R ALL"), HasSubstr("l NO [BADCHARSET"));
+  EXPECT_THAT(c.cmd("m FETCH $ (UID)"), Not(HasSubstr("FETCH (")));
+  // SELECT empties it too.
+  c.cmd("n SEARCH RETURN (SAVE) ALL");
+  c.cmd("o SELECT INBOX");
+  EXPECT_THAT(c.cmd("q FETCH $ (UID)"), Not(HasSubstr("FETCH (")));
+}
+
 }  // namespace
 }  // namespace mb::imap::test
