@@ -22,8 +22,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Writes `content` to `path` through a temp file, fsync and rename, so a crash never leaves a
-// half-written file behind (the same rule as the store's).
+// fsync()s the directory holding `path`, so that a rename into it survives a crash (rename(2)
+// is atomic but only durable once the directory entry is on disk).
+mb::Result<void, std::string> fsync_parent_dir(const std::string& path) {
+  std::string dir = fs::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return mb::unexpected(fmt::format("{}: cannot open directory: {}", dir, std::strerror(errno)));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return mb::unexpected(fmt::format("{}: fsync failed: {}", dir, std::strerror(err)));
+  return {};
+}
+
+// Writes `content` to `path` through a temp file, fsync, rename and a directory fsync, so a
+// crash leaves either the old file or the whole new one (the same rule as the store's).
 mb::Result<void, std::string> write_file_atomic(const std::string& path, std::string_view content,
                                                 mode_t mode) {
   std::string tmp = path + ".tmp";
@@ -40,13 +54,15 @@ mb::Result<void, std::string> write_file_atomic(const std::string& path, std::st
     }
     rest.remove_prefix(static_cast<std::size_t>(n));
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return mb::unexpected(fmt::format("{}: fsync failed: {}", tmp, std::strerror(errno)));
+  const int sync_rc = ::fsync(fd);
+  const int sync_err = errno;
+  if (::close(fd) != 0 || sync_rc != 0) {
+    return mb::unexpected(fmt::format("{}: fsync failed: {}", tmp, std::strerror(sync_rc != 0 ? sync_err : errno)));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return mb::unexpected(fmt::format("{}: rename failed: {}", path, std::strerror(errno)));
   }
-  return {};
+  return fsync_parent_dir(path);
 }
 
 std::string welcome_message() {
@@ -106,9 +122,11 @@ mb::Result<std::string, std::string> prepare_demo(const std::string& dir_arg) {
                                    static_cast<long>(::getpid()));
     std::string tmp = maildir + "/tmp/" + name;
     if (auto r = write_file_atomic(tmp, welcome_message(), 0600); !r) return mb::unexpected(r.error());
-    if (::rename(tmp.c_str(), (maildir + "/new/" + name).c_str()) != 0) {
+    const std::string delivered = maildir + "/new/" + name;
+    if (::rename(tmp.c_str(), delivered.c_str()) != 0) {
       return mb::unexpected(fmt::format("{}: deliver welcome message: {}", maildir, std::strerror(errno)));
     }
+    if (auto r = fsync_parent_dir(delivered); !r) return mb::unexpected(r.error());
   }
   if (!fs::exists(cfg.tls.cert) || !fs::exists(cfg.tls.key)) {
     if (auto r = net::generate_self_signed(cfg.tls.cert, cfg.tls.key, "localhost"); !r) {

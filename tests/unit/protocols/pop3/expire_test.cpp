@@ -122,9 +122,9 @@ TEST(Pop3Autologout, TransactionTimeoutAppliesAfterLogin) {
   h.settings.authorization_timeout = std::chrono::seconds(45);
   h.settings.transaction_timeout = std::chrono::seconds(900);
   h.start();
-  EXPECT_EQ(h.sink.timeout, std::chrono::seconds(45));
+  EXPECT_EQ(h.sink.idle_timeout, std::chrono::seconds(45));
   EXPECT_EQ(h.login(), "+OK Logged in.\r\n");
-  EXPECT_EQ(h.sink.timeout, std::chrono::seconds(900));
+  EXPECT_EQ(h.sink.idle_timeout, std::chrono::seconds(900));
   h.session->on_timeout();
   EXPECT_EQ(h.sink.take(), "-ERR Disconnected for inactivity.\r\n");
   EXPECT_TRUE(h.sink.closed);

@@ -20,6 +20,7 @@ class Pop3SessionTest : public ::testing::Test {
     h.inbox()->add(kMsg1);
     h.inbox()->add(kMsg2);
   }
+  void TearDown() override { EXPECT_EQ(h.sink.sends_after_close, 0u) << "send() after close()"; }
   std::string logged_in() {
     h.start();
     return h.login();
@@ -29,7 +30,7 @@ class Pop3SessionTest : public ::testing::Test {
 
 TEST_F(Pop3SessionTest, GreetingAndQuitInAuthorization) {
   EXPECT_EQ(h.start(), "+OK mailbridge POP3 ready.\r\n");
-  EXPECT_EQ(h.sink.timeout, h.settings.authorization_timeout);
+  EXPECT_EQ(h.sink.idle_timeout, h.settings.authorization_timeout);
   EXPECT_EQ(h.send("QUIT\r\n"), "+OK Logging out.\r\n");
   EXPECT_TRUE(h.sink.closed);
 }
@@ -75,7 +76,7 @@ TEST_F(Pop3SessionTest, UserPassLogin) {
   EXPECT_EQ(h.send("USER alice\r\n"), "+OK\r\n");
   EXPECT_EQ(h.send("PASS secret\r\n"), "+OK Logged in.\r\n");
   EXPECT_EQ(h.sink.user, "alice");
-  EXPECT_EQ(h.sink.timeout, h.settings.transaction_timeout);
+  EXPECT_EQ(h.sink.idle_timeout, h.settings.transaction_timeout);
   EXPECT_FALSE(h.sink.paused);
   EXPECT_EQ(h.inbox()->rescans, 1);
 }

@@ -23,6 +23,7 @@
 #include "gateway/auth/authenticator.hpp"
 #include "gateway/store/store.hpp"
 #include "protocols/common/session.hpp"
+#include "tests/unit/protocols/common/recording_sink.hpp"
 
 namespace mb::pop3::test {
 
@@ -42,43 +43,10 @@ class Deferred {
   std::deque<std::function<void()>> queue_;
 };
 
-class RecordingSink final : public proto::SessionSink {
- public:
-  void send(std::string_view bytes) override {
-    ++sends;
-    output.append(bytes);
-    queued += bytes.size();
-  }
-  std::size_t output_queued() const override { return queued; }
-  void pause_reading() override { paused = true; }
-  void resume_reading() override { paused = false; }
-  void start_tls() override { tls_requested = true; }
-  void close() override { closed = true; }
-  void set_idle_timeout(std::chrono::seconds t) override { timeout = t; }
-  bool is_tls() const override { return tls; }
-  bool is_loopback() const override { return loopback; }
-  const std::string& peer_address() const override { return peer; }
-  const std::string& connection_id() const override { return conn; }
-  void set_user(std::string_view u) override { user = std::string(u); }
-
-  std::string take() {
-    std::string s;
-    s.swap(output);
-    return s;
-  }
-
-  std::string output;
-  std::size_t queued = 0;
-  std::size_t sends = 0;
-  bool paused = false;
-  bool tls_requested = false;
-  bool closed = false;
-  bool tls = false;
-  bool loopback = true;
-  std::chrono::seconds timeout{0};
-  std::string peer = "127.0.0.1";
-  std::string conn = "c1";
-  std::string user;
+// The shared recording sink (tests/unit/protocols/common/recording_sink.hpp), modelling the
+// kernel's send queue: the harness drains it and calls on_writable() like the transport.
+struct RecordingSink : proto::test::RecordingSink {
+  RecordingSink() { model_queue = true; }
 };
 
 class TestAuth final : public auth::Authenticator {
