@@ -4,6 +4,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 
@@ -61,6 +62,28 @@ ParsedName parse_file_name(std::string_view name) {
   out.file_size = number_after(out.base, ",S=");
   out.wire_size = number_after(out.base, ",W=");
   return out;
+}
+
+std::string foreign_info_letters(std::string_view name) {
+  std::string out;
+  std::size_t colon = name.find(":2,");
+  if (colon == std::string_view::npos) return out;
+  for (char c : name.substr(colon + 3)) {
+    bool ours = c == 'D' || c == 'F' || c == 'R' || c == 'S' || c == 'T' || (c >= 'a' && c <= 'z');
+    if (!ours && c != '/' && c != ':' && out.find(c) == std::string::npos) out.push_back(c);
+  }
+  return out;
+}
+
+std::string info_suffix(FlagSet flags, KeywordMask keywords, std::string_view foreign) {
+  std::string s = info_suffix(flags, keywords);
+  if (foreign.empty()) return s;
+  // Maildir: info letters in ASCII order.
+  std::string letters = s.substr(3);
+  letters.append(foreign);
+  std::sort(letters.begin(), letters.end());
+  letters.erase(std::unique(letters.begin(), letters.end()), letters.end());
+  return ":2," + letters;
 }
 
 std::string info_suffix(FlagSet flags, KeywordMask keywords) {

@@ -27,6 +27,11 @@ struct ParsedName {
 ParsedName parse_file_name(std::string_view name);
 // ":2," followed by the letters, in ASCII order (uppercase system flags, then a-z).
 std::string info_suffix(FlagSet flags, KeywordMask keywords);
+// Info letters of `name` that are not ours to manage (not D F R S T, not keyword letters
+// a-z): Maildir's P (passed) and anything a foreign server wrote. Flag renames keep them.
+std::string foreign_info_letters(std::string_view name);
+// info_suffix() with those letters merged in, in ASCII order as Maildir wants.
+std::string info_suffix(FlagSet flags, KeywordMask keywords, std::string_view foreign);
 // Delivery time in microseconds from a "<secs>.M<usecs>..." base; nullopt if not that form.
 std::optional<std::uint64_t> delivery_usecs(std::string_view base);
 // A new unique base: "<secs>.M<usecs>P<pid>Q<counter>.<host>,S=<size>,W=<wire>".

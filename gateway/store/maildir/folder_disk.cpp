@@ -168,6 +168,20 @@ StoreResult<void> FolderDisk::load_keywords() {
 
 StoreResult<std::vector<std::string>> FolderDisk::ensure_keywords(const std::vector<std::string>& names) {
   if (auto r = load_keywords(); !r) return mb::unexpected(r.error());
+  // All or nothing: a name that cannot get one of the 26 letters refuses the whole request
+  // (Dovecot's Maildir drops it silently; a client would then believe it was stored).
+  std::vector<std::string_view> missing;
+  for (const auto& n : names) {
+    auto known = [&](std::string_view k) { return ieq(k, n); };
+    if (std::none_of(keywords_.begin(), keywords_.end(), known) && std::none_of(missing.begin(), missing.end(), known))
+      missing.push_back(n);
+  }
+  std::size_t free_slots = kMaxKeywords - std::min(kMaxKeywords, keywords_.size()) +
+                           static_cast<std::size_t>(std::count(keywords_.begin(), keywords_.end(), std::string()));
+  if (missing.size() > free_slots)
+    return mb::unexpected(Error{ErrorKind::over_quota,
+                                fmt::format("Too many keywords in this mailbox (at most {})", kMaxKeywords),
+                                fmt::format("{}: keyword table full, refusing {}", dir_, missing.front())});
   bool changed = false;
   for (const auto& n : names) {
     bool found = std::any_of(keywords_.begin(), keywords_.end(),
@@ -179,7 +193,7 @@ StoreResult<std::vector<std::string>> FolderDisk::ensure_keywords(const std::vec
     } else if (keywords_.size() < kMaxKeywords) {
       keywords_.push_back(n);
     } else {
-      continue;  // table full: the keyword cannot be stored (as Dovecot's Maildir)
+      continue;  // not reached: counted above
     }
     changed = true;
   }
@@ -629,12 +643,14 @@ StoreResult<std::vector<FlagUpdate>> FolderDisk::set_flags(const MessageTable& c
     const MessageInfo& old = current.infos()[i];
     if (old.flags == w.flags && old.keywords == w.keywords) continue;
     std::string_view base = current.base(i);
-    std::string dst = fmt::format("{}/cur/{}{}", dir_, base, info_suffix(w.flags, w.keywords));
     bool ok = false;
     for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
       auto src = locate(base, old.flags, old.keywords);
       if (!src) break;
-      ok = ::rename(src->c_str(), dst.c_str()) == 0;
+      // Letters we do not manage (P, a foreign server's) stay in the name.
+      std::string foreign = foreign_info_letters(std::string_view(*src).substr(src->rfind('/') + 1));
+      std::string dst = fmt::format("{}/cur/{}{}", dir_, base, info_suffix(w.flags, w.keywords, foreign));
+      ok = *src == dst || ::rename(src->c_str(), dst.c_str()) == 0;
       if (ok) {
         touch(*src);
         touch(dst);

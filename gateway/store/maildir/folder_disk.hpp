@@ -100,8 +100,9 @@ class FolderDisk {
   // absent from cur/ and new/). No listing and no uidlist write (see stale_records()).
   StoreResult<std::vector<Uid>> remove(const MessageTable& current, const std::vector<Uid>& uids);
 
-  // Keywords: loads dovecot-keywords (if changed) and returns the table; add() appends names
-  // missing from it (case-insensitive match, RFC 3501 §2.3.2) and persists the file.
+  // Keywords: loads dovecot-keywords (if changed) and returns the table with the names
+  // missing from it added (case-insensitive match, RFC 3501 §2.3.2) and persisted. More names
+  // than the 26 letters hold: ErrorKind::over_quota, nothing added (IMAP: NO, RFC 5530).
   StoreResult<std::vector<std::string>> ensure_keywords(const std::vector<std::string>& names);
   const std::vector<std::string>& keywords() const { return keywords_; }
 

@@ -246,6 +246,14 @@ void MaildirMailbox::schedule_rescan() {
       kDebounceMs, 0);
 }
 
+void MaildirMailbox::mark_gone() {
+  failed_ = Error{ErrorKind::not_found, "Mailbox was deleted or renamed", dir_ + ": gone under open sessions"};
+  close_handle(watch_new_);
+  close_handle(watch_cur_);
+  auto it = user_->registry->by_dir.find(dir_);
+  if (it != user_->registry->by_dir.end() && it->second.lock().get() == this) user_->registry->by_dir.erase(it);
+}
+
 void MaildirMailbox::reserve_modseqs(std::size_t changes) {
   // Pool half of an operation (the loop does not touch modseq_ meanwhile): the ceiling on
   // disk must cover every modseq the apply half may assign before it assigns them.

@@ -57,6 +57,10 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::uint64_t event_syncs() const { return event_syncs_; }
   // Syncs that listed the directory (tests, benchmarks); read between operations only.
   std::uint64_t disk_listings() const { return disk_.listings(); }
+  // The folder was deleted or renamed under the sessions holding this state: every further
+  // operation fails with ErrorKind::not_found (IMAP [NONEXISTENT]) and nothing more is
+  // written to the old directory; the next open of the name builds a fresh state.
+  void mark_gone();
   // Messages recent for the next claim_recent() caller (STATUS RECENT).
   std::uint32_t recent_count() const;
 

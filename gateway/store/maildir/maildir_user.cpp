@@ -57,6 +57,17 @@ std::vector<std::string> folder_names(const std::string& root) {
   return out;
 }
 
+// The shared states of a deleted folder (and, for a rename, of its children) must not go on
+// writing where it was: they fail every further operation with not_found (mark_gone()).
+void mark_gone_under(UserContext& ctx, const std::string& dir, bool children) {
+  std::vector<std::shared_ptr<MaildirMailbox>> gone;
+  for (const auto& [d, weak] : ctx.registry->by_dir) {
+    if (d == dir || (children && d.rfind(dir + ".", 0) == 0))
+      if (auto mb = weak.lock()) gone.push_back(std::move(mb));
+  }
+  for (auto& mb : gone) mb->mark_gone();
+}
+
 StoreResult<void> make_folder(const std::string& dir) {
   for (std::string d : {dir + "/cur", dir + "/new", dir + "/tmp"})
     if (!make_dirs(d)) return mb::unexpected(errno_error(errno, "mkdir " + d));
@@ -204,7 +215,12 @@ void MaildirUserStore::remove(std::string name, std::function<void(StoreResult<v
           return mb::unexpected(Error{ErrorKind::internal, "Could not delete the mailbox", dir});
         return {};
       },
-      std::move(done));
+      [ctx, name, done = std::move(done)](StoreResult<void> r) {
+        if (r) {
+          if (auto n = normalize_mailbox_name(name)) mark_gone_under(*ctx, ctx->folder_dir(*n), false);
+        }
+        done(std::move(r));
+      });
 }
 
 void MaildirUserStore::rename(std::string from, std::string to, std::function<void(StoreResult<void>)> done) {
@@ -245,7 +261,11 @@ void MaildirUserStore::rename(std::string from, std::string to, std::function<vo
         }
         return {};
       },
-      std::move(done));
+      [ctx, from, done = std::move(done)](StoreResult<void> r) {
+        auto f = normalize_mailbox_name(from);
+        if (r && f && *f != "INBOX") mark_gone_under(*ctx, ctx->folder_dir(*f), true);
+        done(std::move(r));
+      });
 }
 
 void MaildirUserStore::subscribe(std::string name, bool subscribed, std::function<void(StoreResult<void>)> done) {
