@@ -291,6 +291,13 @@ struct StatusArgs {
   std::vector<StatusItem> items;  // as given, at least one
 };
 
+// One further message of a MULTIAPPEND (RFC 3502): its own flags, date and literal.
+struct AppendMessage {
+  std::vector<std::string> flags;
+  std::optional<DateTime> date;
+  std::string message;
+};
+
 struct AppendArgs {
   MailboxName mailbox;
   std::vector<std::string> flags;  // as given (e.g. "\\Seen", "$Forwarded")
@@ -298,6 +305,7 @@ struct AppendArgs {
   std::uint64_t size = 0;          // announced literal size
   bool non_sync = false;           // {n+} (RFC 7888)
   std::string message;             // the literal bytes (size() == size)
+  std::vector<AppendMessage> more; // MULTIAPPEND: messages 2..n, in order (empty for one)
 };
 
 struct ExpungeArgs {                   // EXPUNGE; UID EXPUNGE set (RFC 4315 §2.1)

@@ -129,6 +129,27 @@ bool parse_append(Cursor& cur, AppendArgs& a) {
   if (!msg) return cur.fail_syntax("expected message literal");
   a.message = std::move(*msg);
   a.size = a.message.size();
+  // RFC 3502 §6: append = "APPEND" SP mailbox 1*append-message, each
+  // append-message = SP [flag-list SP] [date-time SP] literal. The parser caps the count
+  // and the total size of the literals (parser.cpp).
+  while (cur.peek() == ' ') {
+    cur.consume(' ');
+    AppendMessage m;
+    if (cur.peek() == '(') {
+      if (!parse_flags(cur, m.flags, true) || !cur.sp()) return false;
+    }
+    if (cur.peek() == '"') {
+      auto q = cur.quoted();
+      if (!q) return false;
+      m.date = parse_date_time(*q);
+      if (!m.date) return cur.fail_syntax("invalid date-time");
+      if (!cur.sp()) return false;
+    }
+    auto more = cur.literal();
+    if (!more) return cur.fail_syntax("expected message literal");
+    m.message = std::move(*more);
+    a.more.push_back(std::move(m));
+  }
   return true;
 }
 

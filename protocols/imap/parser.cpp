@@ -55,10 +55,10 @@ void Parser::discard_input() {
 void Parser::reset_command() {
   text_.clear();
   literals_.clear();
-  std::string().swap(message_);
   have_message_ = false;
   message_non_sync_ = false;
-  message_index_ = 0;
+  message_count_ = 0;
+  message_bytes_ = 0;
   command_bytes_ = 0;
   literal_left_ = 0;
   literal_is_message_ = false;
@@ -185,14 +185,24 @@ std::optional<ParseEvent> Parser::on_line(std::string_view line) {
   }
   text_.append(line.substr(0, lit->start));
   text_ += '\0';
-  // The APPEND message is any literal but the mailbox name ("tag APPEND {n}").
-  const bool is_message = command_ == CommandName::append && !have_message_ &&
+  // An APPEND message is any literal but the mailbox name ("tag APPEND {n}"); MULTIAPPEND
+  // (RFC 3502) sends several. Their total is capped by max_append_literal, their count by
+  // kMaxAppendMessages, so one command never holds more than one message's worth.
+  const bool is_message = command_ == CommandName::append &&
                           !(literals_.empty() && text_.size() - 1 == header_len_);
-  const std::uint64_t limit = is_message ? limits_.max_append_literal : limits_.max_literal;
-  if (lit->size > limit || (!is_message && command_bytes_ + lit->size > limits_.max_command)) {
+  const std::uint64_t limit =
+      is_message ? limits_.max_append_literal - std::min(message_bytes_, limits_.max_append_literal)
+                 : limits_.max_literal;
+  const bool too_many = is_message && message_count_ >= kMaxAppendMessages;
+  if (too_many || lit->size > limit ||
+      (!is_message && command_bytes_ + lit->size > limits_.max_command)) {
     ParseError e = make_error(
-        lit->size > limit ? ParseErrorKind::literal_too_big : ParseErrorKind::command_too_long,
-        is_message ? "Message too large" : "Literal too large");
+        too_many              ? ParseErrorKind::too_many
+        : lit->size > limit   ? ParseErrorKind::literal_too_big
+                              : ParseErrorKind::command_too_long,
+        too_many ? "Too many messages in one APPEND"
+        : is_message ? (message_count_ > 0 ? "Messages too large together" : "Message too large")
+                     : "Literal too large");
     e.literal_size = lit->size;
     reset_command();
     if (lit->non_sync) {
@@ -206,12 +216,14 @@ std::optional<ParseEvent> Parser::on_line(std::string_view line) {
   literals_.emplace_back();
   literal_is_message_ = is_message;
   if (is_message) {
+    if (!have_message_) message_non_sync_ = lit->non_sync;
     have_message_ = true;
-    message_non_sync_ = lit->non_sync;
-    message_index_ = literals_.size() - 1;
+    ++message_count_;
+    message_bytes_ += lit->size;
     // Commit memory as the octets arrive: a client announcing 64 MB and sending nothing
     // holds at most kInitialReserve; past it the full size is reserved once (no doubling).
-    message_.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(lit->size, kInitialReserve)));
+    literals_.back().reserve(
+        static_cast<std::size_t>(std::min<std::uint64_t>(lit->size, kInitialReserve)));
   } else {
     command_bytes_ += static_cast<std::size_t>(lit->size);
     literals_.back().reserve(static_cast<std::size_t>(lit->size));
@@ -226,7 +238,6 @@ std::optional<ParseEvent> Parser::on_line(std::string_view line) {
 }
 
 ParseEvent Parser::finish_command() {
-  if (have_message_) literals_[message_index_] = std::move(message_);
   Cursor cur(text_, literals_, limits_);
   Command cmd;
   bool known = false;
@@ -258,7 +269,7 @@ ParseEvent Parser::next() {
       case State::discard_literal: {
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(avail, literal_left_));
         if (state_ == State::literal) {
-          std::string& dst = literal_is_message_ ? message_ : literals_.back();
+          std::string& dst = literals_.back();
           if (dst.capacity() < dst.size() + n) dst.reserve(dst.size() + static_cast<std::size_t>(literal_left_));
           dst.append(in_, pos_, n);
         }

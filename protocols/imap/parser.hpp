@@ -50,10 +50,14 @@
 
 namespace mb::imap {
 
+// Messages one MULTIAPPEND may carry (RFC 3502); their total size is max_append_literal.
+inline constexpr std::size_t kMaxAppendMessages = 1000;
+
 struct ParserLimits {
   std::size_t max_line = 64 * 1024;              // one line, CRLF excluded
   std::uint64_t max_literal = 64 * 1024;         // any literal except the APPEND message
-  std::uint64_t max_append_literal = 64ull << 20;  // the APPEND message literal
+  std::uint64_t max_append_literal = 64ull << 20;  // the APPEND message literal (all the
+                                                   // messages of a MULTIAPPEND together)
   std::size_t max_command = 256 * 1024;          // all lines + literals of one command,
                                                  // the APPEND message excluded
   std::size_t max_depth = 32;                    // nested parentheses / SEARCH nesting
@@ -168,10 +172,10 @@ class Parser {
   // (NUL is not allowed outside literals, RFC 3501 §9 CHAR8), literal contents in order.
   std::string text_;
   std::vector<std::string> literals_;
-  std::string message_;            // the APPEND message literal
-  bool have_message_ = false;
-  bool message_non_sync_ = false;
-  std::size_t message_index_ = 0;  // its position among the literals
+  bool have_message_ = false;      // an APPEND message literal was announced
+  bool message_non_sync_ = false;  // the first one was "{n+}"
+  std::size_t message_count_ = 0;  // APPEND message literals so far (MULTIAPPEND)
+  std::uint64_t message_bytes_ = 0;  // and their announced sizes together
   std::size_t command_bytes_ = 0;
   std::uint64_t literal_left_ = 0;
   bool literal_is_message_ = false;

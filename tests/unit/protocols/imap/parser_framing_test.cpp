@@ -195,5 +195,53 @@ TEST(ImapParserFraming, LargeAppendIsReadIntoOneString) {
   EXPECT_FALSE(a.non_sync);
 }
 
+// MULTIAPPEND (RFC 3502): several messages, each with its own flags and date, every one
+// announced as an APPEND message literal (continuation "msg"), split at any byte.
+TEST(ImapParserFraming, MultiAppendMessages) {
+  const std::string input =
+      "t APPEND Drafts (\\Seen) {3}\r\none (\\Draft $Work) \"17-Jul-1996 02:44:25 -0700\" {3}\r\ntwo"
+      " {5+}\r\nthree\r\n";
+  for (std::size_t chunk : {0u, 1u, 7u}) {
+    Parser p;
+    std::vector<std::string> ev = run(p, input, chunk);
+    ASSERT_EQ(ev.size(), 3u) << chunk;
+    EXPECT_EQ(ev[0], "CONT t 3 msg");
+    EXPECT_EQ(ev[1], "CONT t 3 msg");
+  }
+  Command c = one(input);
+  const auto& a = c.get<AppendArgs>();
+  EXPECT_EQ(a.message, "one");
+  EXPECT_EQ(a.flags, std::vector<std::string>{"\\Seen"});
+  ASSERT_EQ(a.more.size(), 2u);
+  EXPECT_EQ(a.more[0].message, "two");
+  EXPECT_EQ(a.more[0].flags, (std::vector<std::string>{"\\Draft", "$Work"}));
+  ASSERT_TRUE(a.more[0].date.has_value());
+  EXPECT_EQ(a.more[0].date->to_unix(), 837596665);
+  EXPECT_EQ(a.more[1].message, "three");
+  EXPECT_TRUE(a.more[1].flags.empty());
+  EXPECT_EQ(one("t APPEND x {1}\r\na\r\n").get<AppendArgs>().more.size(), 0u);
+  EXPECT_EQ(error_of("t APPEND x {1}\r\na (\\Seen)\r\n").kind, ParseErrorKind::syntax);
+  EXPECT_EQ(error_of("t APPEND x {1}\r\na \r\n").kind, ParseErrorKind::syntax);
+}
+
+// The messages of one APPEND share max_append_literal, and their count is capped.
+TEST(ImapParserFraming, MultiAppendLimits) {
+  ParserLimits limits;
+  limits.max_append_literal = 10;
+  EXPECT_EQ(run("t APPEND x {6}\r\nabcdef {4}\r\nabcd\r\n", 0, limits),
+            (std::vector<std::string>{"CONT t 6 msg", "CONT t 4 msg",
+                                      "CMD t APPEND mbox=x size=6 msg=abcdef more=abcd"}));
+  ParseError e = error_of("t APPEND x {6}\r\nabcdef {5}\r\n", limits);
+  EXPECT_EQ(e.kind, ParseErrorKind::literal_too_big);
+  EXPECT_FALSE(e.fatal);  // synchronizing: the client sends nothing more
+  e = error_of("t APPEND x {6}\r\nabcdef {5+}\r\nabcde\r\n", limits);
+  EXPECT_EQ(e.kind, ParseErrorKind::literal_too_big);
+  EXPECT_TRUE(e.fatal);
+  std::string many = "t APPEND x";
+  for (std::size_t i = 0; i <= kMaxAppendMessages; ++i) many += " {1+}\r\na";
+  many += "\r\n";
+  EXPECT_EQ(error_of(many).kind, ParseErrorKind::too_many);
+}
+
 }  // namespace
 }  // namespace mb::imap::test

@@ -66,6 +66,7 @@ inline std::string describe(const Command& c) {
           for (const auto& f : a.flags) o << " flag=" << f;
           if (a.date) o << " date=" << a.date->to_unix();
           o << " size=" << a.size << " msg=" << a.message;
+          for (const auto& m : a.more) o << " more=" << m.message;
         } else if constexpr (std::is_same_v<T, ExpungeArgs>) {
           if (a.uid_set) {
             o << " set=";

@@ -243,5 +243,49 @@ TEST_F(ImapSessionTest, ListPatternNotModifiedUtf7IsMatchedAsWritten) {
   EXPECT_THAT(c.cmd("c LIST \"\" \"caf\xc3\xa9*\""), HasSubstr("c BAD"));
 }
 
+// MULTIAPPEND (RFC 3502): all messages land, with their own flags, and APPENDUID names the
+// UID set; when one fails (here the 27th new keyword exceeds the store's 26), the ones
+// already appended are removed again: all or nothing.
+TEST_F(ImapSessionTest, MultiAppendAllOrNothing) {
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("cap CAPABILITY"), HasSubstr(" MULTIAPPEND"));
+  ASSERT_THAT(c.cmd("a CREATE Box"), HasSubstr("a OK"));
+  std::string r = c.raw(
+      "b APPEND Box (\\Seen) {12+}\r\nSubject: 1\r\n (\\Flagged) {12+}\r\nSubject: 2\r\n"
+      " {12+}\r\nSubject: 3\r\n\r\n", "b");
+  EXPECT_THAT(r, HasSubstr("b OK [APPENDUID "));
+  EXPECT_THAT(r, HasSubstr(" 1:3] Append completed"));
+  EXPECT_THAT(c.cmd("c STATUS Box (MESSAGES)"), HasSubstr("(MESSAGES 3)"));
+  c.cmd("d SELECT Box");
+  r = c.cmd("e FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (FLAGS (\\Seen \\Recent)"));
+  EXPECT_THAT(r, HasSubstr("* 2 FETCH (FLAGS (\\Flagged \\Recent)"));
+  EXPECT_THAT(r, HasSubstr("Subject: 3"));
+  c.cmd("f UNSELECT");
+
+  std::string keywords;
+  for (int i = 0; i < 27; ++i) keywords += (i ? " k" : "k") + std::to_string(i);
+  r = c.raw("g APPEND Box {12+}\r\nSubject: 4\r\n {12+}\r\nSubject: 5\r\n (" + keywords +
+                ") {12+}\r\nSubject: 6\r\n\r\n",
+            "g");
+  EXPECT_THAT(r, HasSubstr("g NO"));
+  EXPECT_THAT(r, Not(HasSubstr("APPENDUID")));
+  EXPECT_THAT(c.cmd("h STATUS Box (MESSAGES)"), HasSubstr("(MESSAGES 3)"));
+  // Into the selected mailbox: the session sees the new messages once, and after a failed
+  // MULTIAPPEND nothing at all.
+  c.cmd("i SELECT Box");
+  r = c.raw("j APPEND Box {12+}\r\nSubject: 7\r\n {12+}\r\nSubject: 8\r\n\r\n", "j");
+  EXPECT_THAT(r, HasSubstr("* 5 EXISTS"));
+  EXPECT_THAT(r, HasSubstr("j OK [APPENDUID "));
+  r = c.raw("k APPEND Box {12+}\r\nSubject: 9\r\n (" + keywords + ") {12+}\r\nSubject: 0\r\n\r\n",
+            "k");
+  EXPECT_THAT(r, HasSubstr("k NO"));
+  EXPECT_THAT(r, Not(HasSubstr("EXISTS")));
+  EXPECT_THAT(r, Not(HasSubstr("EXPUNGE")));
+  EXPECT_THAT(c.cmd("l NOOP"), Not(HasSubstr("EXISTS")));
+  EXPECT_THAT(c.cmd("m STATUS Box (MESSAGES)"), HasSubstr("(MESSAGES 5)"));
+}
+
 }  // namespace
 }  // namespace mb::imap::test
