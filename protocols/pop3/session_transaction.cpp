@@ -258,7 +258,11 @@ void Pop3Session::transfer_done() {
     // RFC 1939 leaves \Seen to the server; DESIGN.md: RETR sets it per seen_on_retr, TOP never.
     if (settings_.seen_on_retr == SeenOnRetr::immediate) {
       const store::MessageInfo* info = mailbox_->find(t.uid);
-      if (info != nullptr && (info->flags & store::kSeen) == 0) apply_seen({t.uid});
+      if (info != nullptr && (info->flags & store::kSeen) == 0) {
+        // The next command waits until \Seen is stored: a QUIT right after a RETR answered
+        // from the page cache must not overtake it (the flag is on disk when +OK arrives).
+        return apply_seen({t.uid});
+      }
     } else if (settings_.seen_on_retr == SeenOnRetr::quit) {
       messages_[t.index].seen_pending = true;
     }
@@ -270,6 +274,7 @@ void Pop3Session::apply_seen(std::vector<store::Uid> uids) {
   mailbox_->store_flags(std::move(uids), store::FlagOp::add, store::kSeen, {}, this,
                         guarded([this](store::StoreResult<std::vector<store::Change>> r) {
                           if (!r) log_info(fmt::format("setting \\Seen failed: {}", r.error().internal_text));
+                          if (state_ == State::transaction) finish_async();  // the RETR is complete
                         }));
 }
 

@@ -215,14 +215,14 @@ StoreResult<void> wire_open(WireCursor& c, Uid uid, const std::string& path) {
   return {};
 }
 
-OpenNow wire_open_now(WireCursor& c, Uid uid, const std::string& path) {
+OpenNow wire_open_now(WireCursor& c, Uid uid, int dirfd, const std::string& path) {
   c = WireCursor{};
   // RESOLVE_CACHED (Linux 5.12): the lookup fails with EAGAIN instead of reading a
   // directory block or inode from disk, so this open never blocks the loop.
   struct open_how how {};
   how.flags = O_RDONLY | O_CLOEXEC;
   how.resolve = RESOLVE_CACHED;
-  long fd = ::syscall(SYS_openat2, AT_FDCWD, path.c_str(), &how, sizeof how);
+  long fd = ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
   if (fd < 0) {
     if (errno == ENOENT) return OpenNow::missing;
     // ENOSYS / EINVAL: a kernel without openat2 or RESOLVE_CACHED; the pool path always works.

@@ -47,7 +47,9 @@ enum class OpenNow { ok, would_block, missing };
 // wire_open() that never waits for the disk: only a path the dentry cache resolves.
 // `missing`: no such file (the caller searches, off the loop). Other failures answer
 // `would_block`: the blocking path then reports them properly.
-OpenNow wire_open_now(WireCursor& cursor, Uid uid, const std::string& path);
+// `dirfd` (or AT_FDCWD) is where a relative `path` starts: an open cur/ directory makes the
+// lookup one component.
+OpenNow wire_open_now(WireCursor& cursor, Uid uid, int dirfd, const std::string& path);
 
 struct WireRead {
   std::uint64_t wire = 0;     // wire octets consumed
