@@ -61,8 +61,8 @@ void put_cursor(State& rs, std::unique_ptr<WireCursor> cur) {
 // Open cur/ directories of the folders read_now() reads, most recently used last, so a
 // message opens with a one-component lookup (the path walk was ~7% of a POP3 download's
 // CPU). Loop thread only (thread_local: one per loop). An fd follows its directory: after a
-// RENAME or DELETE of the folder the name is not found there, the entry is dropped and the
-// read goes to the pool, which searches by path.
+// RENAME or DELETE of the folder the name is not found there, the entry is dropped and that
+// read goes to the pool, which searches by path; the next one reopens the directory.
 class CurDirFds {
  public:
   static constexpr std::size_t kMax = 64;
@@ -179,7 +179,9 @@ std::optional<StoreResult<Mailbox::ReadNow>> MaildirMailbox::read_now(Uid uid, s
     // `missing` needs a directory search (a foreign name, or the message is gone): the pool
     // path does it and tells the two apart.
     OpenNow o = wire_open_now(*cur, uid, dirfd >= 0 ? dirfd : AT_FDCWD, exact);
-    if (o == OpenNow::missing && dirfd >= 0) t_cur_dirs.drop(dir_);  // renamed/deleted folder?
+    // A miss may mean the folder was renamed or deleted under the cached fd (RESOLVE_CACHED
+    // then says EAGAIN as often as ENOENT): drop it; reopening a directory is cheap.
+    if (o != OpenNow::ok && dirfd >= 0) t_cur_dirs.drop(dir_);
     if (o != OpenNow::ok) return std::nullopt;
   }
   WireCursor& c = *cur;

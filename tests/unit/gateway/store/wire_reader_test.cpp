@@ -315,3 +315,45 @@ TEST_F(ReadNowTest, ForeignNameFallsBackToSearch) {
 
 }  // namespace
 }  // namespace mb::store::test
+
+namespace mb::store::test {
+namespace {
+
+using ReadNowFolderTest = StoreFixture;
+
+// read_now keeps cur/ directories open; after RENAME and a new folder of the old name, reads
+// still give each folder's own messages (the stale directory entry misses and is dropped).
+TEST_F(ReadNowFolderTest, RenamedAndRecreatedFolderReadsItsOwnMessages) {
+  auto read_now_all = [&](Mailbox& mb, Uid uid) -> std::optional<std::string> {
+    std::vector<char> buf(65536);
+    auto r = mb.read_now(uid, 0, buf.size(), buf.data(), 0);
+    if (!r || !*r) return std::nullopt;
+    return std::string(buf.data(), (*r)->written);
+  };
+  ASSERT_TRUE(await<StoreResult<void>>(&loop_, [&](auto cb) { user_->create("A", cb); }));
+  {
+    auto a = open("A");
+    Uid u = append(*a, "Subject: first\n\nold A\n");
+    EXPECT_EQ(read_now_all(*a, u), "Subject: first\r\n\r\nold A\r\n");
+  }
+  ASSERT_TRUE(await<StoreResult<void>>(&loop_, [&](auto cb) { user_->rename("A", "B", cb); }));
+  ASSERT_TRUE(await<StoreResult<void>>(&loop_, [&](auto cb) { user_->create("A", cb); }));
+  auto a2 = open("A");
+  Uid u2 = append(*a2, "Subject: second\n\nnew A\n");
+  // Either served now or "would block" (then the pool path): never the renamed folder's file.
+  auto got = read_now_all(*a2, u2);
+  if (!got) got = read_all(*a2, u2);
+  EXPECT_EQ(got, "Subject: second\r\n\r\nnew A\r\n");
+  auto got_again = read_now_all(*a2, u2);
+  ASSERT_TRUE(got_again.has_value());
+  EXPECT_EQ(*got_again, "Subject: second\r\n\r\nnew A\r\n");
+  auto b = open("B");
+  ASSERT_EQ(b->messages().size(), 1u);
+  Uid ub = b->messages()[0].uid;
+  auto gb = read_now_all(*b, ub);
+  if (!gb) gb = read_all(*b, ub);
+  EXPECT_EQ(gb, "Subject: first\r\n\r\nold A\r\n");
+}
+
+}  // namespace
+}  // namespace mb::store::test
