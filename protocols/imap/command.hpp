@@ -342,7 +342,7 @@ enum class CommandName : std::uint8_t {
   capability, noop, logout, starttls, authenticate, login,
   select, examine, create, delete_, rename, subscribe, unsubscribe, list, lsub, status, append,
   check, close, unselect, expunge, search, fetch, store, copy, move, idle,
-  namespace_, enable, id,
+  namespace_, enable, id, sort,
 };
 
 // Wire names indexed by CommandName.
@@ -350,16 +350,30 @@ inline constexpr std::string_view kCommandNames[] = {
     "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
     "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
     "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
-    "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID"};
+    "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID", "SORT"};
 
 // The upper-case wire name, e.g. "DELETE", "NAMESPACE".
 constexpr std::string_view command_name_text(CommandName n) {
   return kCommandNames[static_cast<std::size_t>(n)];
 }
 
+// SORT (RFC 5256 §3): criteria in order of precedence, each optionally REVERSE.
+enum class SortCriterion : std::uint8_t { arrival, cc, date, from, size, subject, to };
+
+struct SortKey {
+  SortCriterion criterion = SortCriterion::arrival;
+  bool reverse = false;
+  friend bool operator==(const SortKey&, const SortKey&) = default;
+};
+
+struct SortArgs {
+  std::vector<SortKey> keys;  // at least one, at most 16
+  SearchArgs search;          // charset always set (mandatory in SORT), upper-cased
+};
+
 using CommandArgs = std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArgs, RenameArgs,
                                  ListArgs, StatusArgs, AppendArgs, ExpungeArgs, SearchArgs,
-                                 FetchArgs, StoreArgs, CopyArgs, EnableArgs, IdArgs>;
+                                 FetchArgs, StoreArgs, CopyArgs, EnableArgs, IdArgs, SortArgs>;
 
 // Which CommandArgs alternative each command carries:
 //   NoArgs: CAPABILITY NOOP LOGOUT STARTTLS CHECK CLOSE UNSELECT IDLE NAMESPACE
@@ -369,11 +383,11 @@ using CommandArgs = std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArg
 //   AppendArgs: APPEND          ExpungeArgs: EXPUNGE, UID EXPUNGE
 //   SearchArgs: SEARCH, UID SEARCH          FetchArgs: FETCH, UID FETCH
 //   StoreArgs: STORE, UID STORE             CopyArgs: COPY MOVE, UID COPY, UID MOVE
-//   EnableArgs: ENABLE          IdArgs: ID
+//   EnableArgs: ENABLE          IdArgs: ID              SortArgs: SORT, UID SORT
 struct Command {
   std::string tag;
   CommandName name = CommandName::noop;
-  bool uid = false;  // "UID" prefix (only FETCH SEARCH STORE COPY MOVE EXPUNGE)
+  bool uid = false;  // "UID" prefix (only FETCH SEARCH STORE COPY MOVE EXPUNGE SORT)
   CommandArgs args;
 
   template <class T>

@@ -11,7 +11,7 @@
 namespace mb::imap {
 
 std::optional<CommandName> command_from_name(std::string_view name) {
-  for (std::size_t i = 0; i <= static_cast<std::size_t>(CommandName::id); ++i) {
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(CommandName::sort); ++i) {
     const auto n = static_cast<CommandName>(i);
     if (iequals(name, command_name_text(n))) return n;
   }
@@ -22,6 +22,7 @@ bool takes_uid_prefix(CommandName name) {
   switch (name) {
     case CommandName::fetch: case CommandName::search: case CommandName::store:
     case CommandName::copy: case CommandName::move: case CommandName::expunge:
+    case CommandName::sort:
       return true;
     default:
       return false;
@@ -183,6 +184,41 @@ bool parse_id(Cursor& cur, IdArgs& a) {
   }
 }
 
+// RFC 5256 §5: sort = ["UID" SP] "SORT" SP sort-criteria SP search-criteria;
+// sort-criteria = "(" sort-criterion *(SP sort-criterion) ")";
+// sort-criterion = ["REVERSE" SP] sort-key; search-criteria = charset 1*(SP search-key).
+bool parse_sort(Cursor& cur, SortArgs& a) {
+  if (!cur.consume('(')) return cur.fail_syntax("expected sort criteria");
+  for (;;) {
+    SortKey k;
+    if (cur.keyword("REVERSE")) {
+      k.reverse = true;
+      if (!cur.sp()) return false;
+    }
+    auto name = cur.atom();
+    if (!name) return cur.fail_syntax("expected sort key");
+    const std::string u = to_upper(*name);
+    if (u == "ARRIVAL") k.criterion = SortCriterion::arrival;
+    else if (u == "CC") k.criterion = SortCriterion::cc;
+    else if (u == "DATE") k.criterion = SortCriterion::date;
+    else if (u == "FROM") k.criterion = SortCriterion::from;
+    else if (u == "SIZE") k.criterion = SortCriterion::size;
+    else if (u == "SUBJECT") k.criterion = SortCriterion::subject;
+    else if (u == "TO") k.criterion = SortCriterion::to;
+    else return cur.fail_syntax("unknown sort key " + u);
+    if (a.keys.size() >= 16) return cur.fail(ParseErrorKind::too_many, "too many sort keys");
+    a.keys.push_back(k);
+    if (cur.consume(')')) break;
+    if (!cur.sp()) return false;
+  }
+  if (!cur.sp()) return false;
+  auto charset = cur.astring();
+  if (!charset) return cur.fail_syntax("expected charset");
+  a.search.charset = to_upper(*charset);
+  if (!cur.sp()) return false;
+  return parse_search_keys(cur, a.search.key);
+}
+
 bool parse_args(Cursor& cur, Command& out) {
   switch (out.name) {
     case CommandName::capability: case CommandName::noop: case CommandName::logout:
@@ -292,6 +328,12 @@ bool parse_args(Cursor& cur, Command& out) {
           return cur.fail(ParseErrorKind::too_many, "too many capabilities");
         a.capabilities.push_back(to_upper(cap));
       } while (cur.peek() == ' ');
+      out.args = std::move(a);
+      return true;
+    }
+    case CommandName::sort: {
+      SortArgs a;
+      if (!cur.sp() || !parse_sort(cur, a)) return false;
       out.args = std::move(a);
       return true;
     }

@@ -194,10 +194,16 @@ bool parse_search(Cursor& cur, SearchArgs& out) {
     out.charset = to_upper(*cs);
     if (!cur.sp()) return false;
   }
+  return parse_search_keys(cur, out.key);
+}
+
+bool parse_search_keys(Cursor& cur, SearchKey& out) {
+  out = SearchKey{};
+  out.op = SearchOp::all_of;
   SearchParser p(cur);
   for (;;) {
-    out.key.children.emplace_back();
-    if (!p.key(out.key.children.back())) return false;
+    out.children.emplace_back();
+    if (!p.key(out.children.back())) return false;
     if (cur.at_end()) return true;
     if (!cur.sp()) return false;
   }

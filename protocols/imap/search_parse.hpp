@@ -16,5 +16,8 @@
 namespace mb::imap {
 
 bool parse_search(Cursor& cur, SearchArgs& out);
+// 1*(SP search-key) without the leading SP: the keys of SEARCH and SORT (RFC 5256), into
+// `out` as an all_of node; the same limits (count, nesting) apply.
+bool parse_search_keys(Cursor& cur, SearchKey& out);
 
 }  // namespace mb::imap

@@ -22,7 +22,7 @@ struct CommandSpec {
 };
 
 // Indexed by CommandName (command.hpp order).
-constexpr std::array<CommandSpec, 30> kCommands{{
+constexpr std::array<CommandSpec, 31> kCommands{{
     {cmd::capability, kAnyState},          // CAPABILITY
     {cmd::noop, kAnyState},                // NOOP
     {cmd::logout, kAnyState},              // LOGOUT
@@ -53,6 +53,7 @@ constexpr std::array<CommandSpec, 30> kCommands{{
     {cmd::namespace_, kAuth | kSelected},  // NAMESPACE
     {cmd::enable, kAuth | kSelected},      // ENABLE
     {cmd::id, kAnyState},                  // ID
+    {cmd::sort, kSelected},                // SORT
 }};
 
 std::uint8_t state_mask(State s) {
@@ -260,7 +261,7 @@ const char* metric_name(CommandName name, bool uid) {
       "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
       "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
       "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
-      "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID"};
+      "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID", "SORT"};
   static_assert(std::size(kPlain) == std::size(kCommandNames));
   if (uid) {
     switch (name) {
@@ -270,6 +271,7 @@ const char* metric_name(CommandName name, bool uid) {
       case CommandName::copy: return "UID COPY";
       case CommandName::move: return "UID MOVE";
       case CommandName::expunge: return "UID EXPUNGE";
+      case CommandName::sort: return "UID SORT";
       default: break;
     }
   }

@@ -6,11 +6,15 @@
 // only keys that need message content read it, one message at a time (asynchronously), using
 // the cached MIME structure where it is enough (headers only). ESEARCH result options
 // (RFC 4731: RETURN (MIN MAX ALL COUNT)) and SEARCHRES (RFC 5182: RETURN (SAVE), "$").
+// SORT (RFC 5256 §3) is the same job: each match also gets its sort keys (from the header
+// block: the cached structure says where it is, so only headers are read), and the result
+// is sorted on them, ties by sequence number.
 #include <algorithm>
 
 #include "protocols/imap/render/render.hpp"
 #include "protocols/imap/response.hpp"
 #include "protocols/imap/session_impl.hpp"
+#include "protocols/imap/sort_keys.hpp"
 #include "protocols/mime/decode.hpp"
 #include "protocols/mime/message_structure.hpp"
 
@@ -57,6 +61,38 @@ std::int64_t days_of(int y, int m, int d) {
 // Floor division for dates before 1970.
 std::int64_t epoch_days(std::int64_t t) { return t >= 0 ? t / kDay : -((-t + kDay - 1) / kDay); }
 
+// One SORT match with its keys.
+struct SortEntry {
+  store::Uid uid = 0;
+  std::uint32_t seq = 0;
+  std::uint64_t size = 0;
+  std::int64_t arrival = 0;
+  std::int64_t date = 0;
+  std::string subject, from, to, cc;
+};
+
+bool sort_needs_header(const std::vector<SortKey>& keys) {
+  for (const auto& k : keys) {
+    if (k.criterion != SortCriterion::arrival && k.criterion != SortCriterion::size) return true;
+  }
+  return false;
+}
+
+// <0, 0, >0 as a is before, tied with, after b on one criterion (RFC 5256 §3).
+int compare_on(const SortEntry& a, const SortEntry& b, SortCriterion c) {
+  auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+  switch (c) {
+    case SortCriterion::arrival: return cmp(a.arrival, b.arrival);
+    case SortCriterion::date: return cmp(a.date, b.date);
+    case SortCriterion::size: return cmp(a.size, b.size);
+    case SortCriterion::subject: return a.subject.compare(b.subject);
+    case SortCriterion::from: return a.from.compare(b.from);
+    case SortCriterion::to: return a.to.compare(b.to);
+    case SortCriterion::cc: return a.cc.compare(b.cc);
+  }
+  return 0;
+}
+
 struct MessageContext {
   store::Uid uid = 0;
   std::uint32_t seq = 0;
@@ -68,10 +104,11 @@ struct MessageContext {
 
 class SearchJob final : public Job {
  public:
-  SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd)
+  SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd, std::vector<SortKey> sort_keys = {})
       : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd), extended_(args.extended),
-        returns_(args.returns) {
+        returns_(args.returns), sort_keys_(std::move(sort_keys)) {
     need_ = needs(key_);
+    if (sort_needs_header(sort_keys_)) need_ |= kNeedHeader;
     auto uids = s.view().uids();
     uids_.assign(uids.begin(), uids.end());
   }
@@ -84,6 +121,8 @@ class SearchJob final : public Job {
   bool match_text(const MessageContext& m, std::string_view needle, bool header, bool body);
   void load(store::Uid uid, std::uint64_t offset, std::uint64_t size);
   void respond();
+  void respond_sorted();
+  SortEntry sort_entry(const MessageContext& m) const;
   bool in_saved(store::Uid uid) const {
     const auto& saved = s_.saved_search();
     return std::binary_search(saved.begin(), saved.end(), uid);
@@ -94,6 +133,8 @@ class SearchJob final : public Job {
   bool uid_cmd_;
   bool extended_;
   std::uint8_t returns_;
+  std::vector<SortKey> sort_keys_;  // SORT when not empty
+  std::vector<SortEntry> sorted_;
   std::uint8_t need_ = 0;
   std::vector<store::Uid> uids_;
   std::size_t index_ = 0;
@@ -272,13 +313,72 @@ void SearchJob::run() {
       }
       m.structure = &*structure_;
     }
-    if (eval(key_, m)) hits_.push_back(uid);
+    if (eval(key_, m)) {
+      if (sort_keys_.empty()) {
+        hits_.push_back(uid);
+      } else {
+        sorted_.push_back(sort_entry(m));
+      }
+    }
     loaded_ = false;
     structure_.reset();
     data_.clear();
     ++index_;
   }
-  respond();
+  if (sort_keys_.empty()) {
+    respond();
+  } else {
+    respond_sorted();
+  }
+}
+
+SortEntry SearchJob::sort_entry(const MessageContext& m) const {
+  SortEntry e;
+  e.uid = m.uid;
+  e.seq = m.seq;
+  e.size = m.info->size;
+  e.arrival = m.info->internal_date;
+  e.date = m.info->internal_date;
+  for (const auto& k : sort_keys_) {
+    auto first_header = [&](std::string_view name) -> std::string_view {
+      auto all = mime::find_header(m.header, name);
+      return all.empty() ? std::string_view() : all.front();
+    };
+    switch (k.criterion) {
+      case SortCriterion::subject:
+        e.subject = base_subject(mime::decode_header_value(first_header("Subject")));
+        break;
+      case SortCriterion::from: e.from = first_mailbox(first_header("From")); break;
+      case SortCriterion::to: e.to = first_mailbox(first_header("To")); break;
+      case SortCriterion::cc: e.cc = first_mailbox(first_header("Cc")); break;
+      case SortCriterion::date:
+        // RFC 5256 §3: a missing or unparsable Date: sorts by the internal date.
+        if (auto d = sent_date(first_header("Date"))) e.date = *d;
+        break;
+      case SortCriterion::arrival:
+      case SortCriterion::size:
+        break;
+    }
+  }
+  return e;
+}
+
+void SearchJob::respond_sorted() {
+  std::stable_sort(sorted_.begin(), sorted_.end(), [this](const SortEntry& a, const SortEntry& b) {
+    for (const auto& k : sort_keys_) {
+      int c = compare_on(a, b, k.criterion);
+      if (c != 0) return k.reverse ? c > 0 : c < 0;
+    }
+    return a.seq < b.seq;  // RFC 5256 §3: ties go by sequence number
+  });
+  std::string& out = s_.out();
+  out += "* SORT";
+  for (const auto& e : sorted_) {
+    out += ' ';
+    append_number(out, uid_cmd_ ? e.uid : e.seq);
+  }
+  out += "\r\n";
+  s_.finish("OK", "Sort completed");
 }
 
 void SearchJob::respond() {
@@ -349,6 +449,18 @@ void SearchJob::respond() {
 }
 
 }  // namespace
+
+void sort(ImapSession& s, Command& c) {
+  auto& args = c.get<SortArgs>();
+  const auto& cs = args.search.charset;
+  if (cs && *cs != "UTF-8" && *cs != "US-ASCII") {
+    s.finish("NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
+    return;
+  }
+  auto* job = static_cast<SearchJob*>(s.start_job(
+      std::make_unique<SearchJob>(s, std::move(args.search), c.uid, std::move(args.keys))));
+  job->run();
+}
 
 void search(ImapSession& s, Command& c) {
   auto& args = c.get<SearchArgs>();

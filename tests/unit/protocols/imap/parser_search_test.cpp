@@ -211,5 +211,32 @@ TEST(ImapParserSearch, SavedResultReference) {
     EXPECT_EQ(error_of(bad).kind, ParseErrorKind::syntax) << bad;
 }
 
+// RFC 5256 SORT: criteria list (REVERSE, every key), mandatory charset, search keys.
+TEST(ImapParserSearch, SortCommand) {
+  Command c = one("s UID SORT (REVERSE date subject) utf-8 UNSEEN 1:5\r\n");
+  EXPECT_EQ(c.name, CommandName::sort);
+  EXPECT_TRUE(c.uid);
+  const auto& a = c.get<SortArgs>();
+  ASSERT_EQ(a.keys.size(), 2u);
+  EXPECT_EQ(a.keys[0], (SortKey{SortCriterion::date, true}));
+  EXPECT_EQ(a.keys[1], (SortKey{SortCriterion::subject, false}));
+  EXPECT_EQ(a.search.charset, "UTF-8");
+  ASSERT_EQ(a.search.key.children.size(), 2u);
+  EXPECT_EQ(a.search.key.children[1].op, SearchOp::seqset);
+  Command all = one("s SORT (ARRIVAL CC FROM SIZE TO) US-ASCII ALL\r\n");
+  EXPECT_EQ(all.get<SortArgs>().keys.size(), 5u);
+  for (const char* bad : {"s SORT SIZE UTF-8 ALL\r\n", "s SORT (SIZE) ALL\r\n",
+                          "s SORT () UTF-8 ALL\r\n", "s SORT (REVERSE) UTF-8 ALL\r\n",
+                          "s SORT (SIZE) UTF-8\r\n", "s SORT (SIZE)UTF-8 ALL\r\n"})
+    EXPECT_EQ(error_of(bad).kind, ParseErrorKind::syntax) << bad;
+  std::string many = "s SORT (";
+  for (int i = 0; i < 17; ++i) many += i ? " SIZE" : "SIZE";
+  EXPECT_EQ(error_of(many + ") UTF-8 ALL\r\n").kind, ParseErrorKind::too_many);
+  // The search keys keep their nesting limit.
+  std::string deep(40, '(');
+  EXPECT_EQ(error_of("s SORT (SIZE) UTF-8 " + deep + "ALL" + std::string(40, ')') + "\r\n").kind,
+            ParseErrorKind::too_deep);
+}
+
 }  // namespace
 }  // namespace mb::imap::test
