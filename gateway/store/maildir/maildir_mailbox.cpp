@@ -35,14 +35,6 @@ bool ieq(std::string_view a, std::string_view b) {
   return true;
 }
 
-KeywordMask mask_of(const std::vector<std::string>& table, const std::vector<std::string>& names) {
-  KeywordMask m = 0;
-  for (const auto& n : names)
-    for (std::size_t i = 0; i < table.size() && i < kMaxKeywords; ++i)
-      if (!table[i].empty() && ieq(table[i], n)) m |= 1u << i;
-  return m;
-}
-
 // libuv's UV_HANDLE_CLOSED bit (src/uv-common.h, stable across 1.x): the close has completed.
 constexpr unsigned kUvHandleClosed = 0x00000002;
 
@@ -65,6 +57,14 @@ void close_handle(T*& h) {
 }
 
 }  // namespace
+
+KeywordMask keyword_mask_of(const std::vector<std::string>& table, const std::vector<std::string>& names) {
+  KeywordMask m = 0;
+  for (const auto& n : names)
+    for (std::size_t i = 0; i < table.size() && i < kMaxKeywords; ++i)
+      if (!table[i].empty() && ieq(table[i], n)) m |= 1u << i;
+  return m;
+}
 
 void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
                   std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done, bool refresh) {
@@ -472,7 +472,7 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
             st->saved = mb::unexpected(table.error());
             return;
           }
-          mask = mask_of(*table, st->req.keywords);
+          mask = keyword_mask_of(*table, st->req.keywords);
         }
         st->saved = disk_.save(st->req.message, st->req.flags, mask, st->req.internal_date);
         st->req.message = std::string();
@@ -527,7 +527,7 @@ void MaildirMailbox::store_flags(std::vector<Uid> uids, FlagOp op, FlagSet flags
           return;
         }
         st->table = *table;
-        KeywordMask mask = mask_of(st->table, st->names);
+        KeywordMask mask = keyword_mask_of(st->table, st->names);
         std::vector<FlagUpdate> wanted;
         for (Uid uid : st->uids) {
           std::size_t i = table_.index_of(uid);
@@ -606,156 +606,6 @@ void MaildirMailbox::expunge(std::vector<Uid> uids, MailboxObserver* origin,
           if (c.kind == Change::Kind::expunged && wanted.count(c.uid)) gone.push_back(c.uid);
         notify(changes, Own{origin, Change::Kind::expunged, gone});
         done(std::move(gone));
-      });
-}
-
-void MaildirMailbox::copy(std::vector<Uid> uids, std::string dest_mailbox, MailboxObserver* origin,
-                          std::function<void(StoreResult<CopyResult>)> done) {
-  (void)origin;  // the destination's observers are all told; the source does not change
-  // Capture the sources now, in the caller's order (RFC 4315 COPYUID pairs them).
-  std::vector<CopySource> sources;
-  for (Uid uid : uids) {
-    std::size_t i = table_.index_of(uid);
-    if (i == MessageTable::npos) continue;
-    const MessageInfo& m = table_.infos()[i];
-    CopySource s{uid, dir_, std::string(table_.base(i)), m.flags, m.keywords, {}, m.internal_date};
-    for (std::size_t k = 0; k < keywords_.size(); ++k)
-      if (m.keywords & (1u << k)) s.keyword_names.push_back(keywords_[k]);
-    sources.push_back(std::move(s));
-  }
-  // No refresh of a destination already in memory: copy_in's commit_new() checks the disk
-  // itself and syncs only when something changed behind it.
-  open_mailbox(
-      user_, std::move(dest_mailbox),
-      [sources = std::move(sources), done = std::move(done)](
-          StoreResult<std::shared_ptr<MaildirMailbox>> dest) mutable {
-        if (!dest) return done(mb::unexpected(dest.error()));
-        (*dest)->copy_in(std::move(sources), std::move(done));
-      },
-      false);
-}
-
-void MaildirMailbox::copy_in(std::vector<CopySource> sources,
-                             std::function<void(StoreResult<CopyResult>)> done) {
-  struct State {
-    std::vector<CopySource> sources;
-    std::vector<std::pair<Uid, std::string>> saved;  // source uid, new base
-    std::vector<SavedFile> files;                    // same order
-    std::optional<Error> error;
-    StoreResult<std::optional<CommitOutcome>> commit;
-    StoreResult<SyncOutcome> outcome;
-  };
-  auto st = std::make_shared<State>();
-  st->sources = std::move(sources);
-  enqueue(
-      [this, st] {
-        for (const auto& s : st->sources) {
-          KeywordMask mask = 0;
-          if (!s.keyword_names.empty()) {
-            auto table = disk_.ensure_keywords(s.keyword_names);
-            if (table) mask = mask_of(*table, s.keyword_names);
-          }
-          FolderDisk src(s.dir, false, false);
-          auto path = src.locate(s.base, s.flags, s.mask);
-          if (!path) continue;  // expunged meanwhile: skipped, as for absent UIDs
-          auto saved = disk_.save_from_file(*path, s.flags, mask, s.internal_date);
-          if (!saved) {
-            st->error = saved.error();
-            break;
-          }
-          st->saved.emplace_back(s.uid, saved->base);
-          st->files.push_back(std::move(*saved));
-        }
-        st->commit = disk_.commit_new(st->files, uidnext_);
-        if (st->commit && !*st->commit) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
-        reserve_modseqs(st->files.size() + (st->outcome ? table_.size() + st->outcome->table.size() : 0));
-      },
-      [this, st, done = std::move(done)] {
-        if (failed_) return done(mb::unexpected(*failed_));
-        if (!st->commit) return done(mb::unexpected(st->commit.error()));
-        if (*st->commit) {
-          CopyResult result;
-          for (std::size_t k = 0; k < st->saved.size(); ++k) {
-            result.source_uids.push_back(st->saved[k].first);
-            result.dest_uids.push_back((*st->commit)->uids[k]);
-          }
-          auto changes = apply_commit(st->files, std::move(**st->commit));
-          result.dest_uidvalidity = uidvalidity_;
-          notify(changes, Own{});
-          if (st->error) return done(mb::unexpected(*st->error));
-          return done(std::move(result));
-        }
-        if (!st->outcome) return done(mb::unexpected(st->outcome.error()));
-        CopyResult result;
-        const MessageTable& t = st->outcome->table;
-        std::map<std::string_view, Uid> by_base;
-        for (std::size_t k = 0; k < t.size(); ++k) by_base.emplace(t.base(k), t.infos()[k].uid);
-        for (const auto& [src_uid, base] : st->saved) {
-          auto it = by_base.find(base);
-          if (it == by_base.end()) continue;
-          result.source_uids.push_back(src_uid);
-          result.dest_uids.push_back(it->second);
-        }
-        auto changes = apply_sync(std::move(*st->outcome));
-        result.dest_uidvalidity = uidvalidity_;
-        notify(changes, Own{});
-        if (st->error) return done(mb::unexpected(*st->error));
-        done(std::move(result));
-      });
-}
-
-void MaildirMailbox::move(std::vector<Uid> uids, std::string dest_mailbox, MailboxObserver* origin,
-                          std::function<void(StoreResult<CopyResult>)> done) {
-  auto self = shared_from_this();
-  copy(std::move(uids), std::move(dest_mailbox), origin,
-       [self, origin, done = std::move(done)](StoreResult<CopyResult> r) mutable {
-         if (!r) return done(std::move(r));
-         auto src = r->source_uids;
-         self->expunge(std::move(src), origin,
-                       [r = std::move(*r), done = std::move(done)](StoreResult<std::vector<Uid>> e) mutable {
-                         if (!e) return done(mb::unexpected(e.error()));
-                         done(std::move(r));
-                       });
-       });
-}
-
-std::optional<std::string_view> MaildirMailbox::cache_get(Uid uid, CacheField field) const {
-  if (field != CacheField::mime_structure) return std::nullopt;
-  auto it = cache_.find(uid);
-  if (it == cache_.end()) return std::nullopt;
-  return std::string_view(it->second);
-}
-
-void MaildirMailbox::cache_put(Uid uid, CacheField field, std::string value) {
-  if (field != CacheField::mime_structure || !find(uid)) return;
-  cache_[uid] = std::move(value);
-  cache_dirty_ = true;
-  if (!cache_write_queued_) save_cache();
-  // else: the queued write's completion writes again
-}
-
-void MaildirMailbox::save_cache() {
-  // Written lazily: one queued write covers every put made before it; a put while it is
-  // queued marks the cache dirty and the write's completion queues the next one.
-  cache_write_queued_ = true;
-  auto text = std::make_shared<std::string>();
-  for (const auto& [uid, value] : cache_) {
-    text->append(std::to_string(uid) + " " + std::to_string(value.size()) + "\n");
-    text->append(value);
-    text->push_back('\n');
-  }
-  cache_dirty_ = false;
-  enqueue(
-      [this, text] {
-        std::string tmp = dir_ + "/mailbridge-cache.mbtmp";
-        UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd || !write_all(fd.get(), text->data(), text->size())) return;
-        fd.reset();
-        ::rename(tmp.c_str(), (dir_ + "/mailbridge-cache").c_str());
-      },
-      [this] {
-        cache_write_queued_ = false;
-        if (cache_dirty_) save_cache();
       });
 }
 

@@ -40,6 +40,9 @@ void open_mailbox(const std::shared_ptr<UserContext>& user, std::string name,
                   std::function<void(StoreResult<std::shared_ptr<MaildirMailbox>>)> done,
                   bool refresh = true);
 
+// Bits of `names` in the keyword table (case-insensitive, RFC 3501 §2.3.2).
+KeywordMask keyword_mask_of(const std::vector<std::string>& table, const std::vector<std::string>& names);
+
 class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this<MaildirMailbox> {
  public:
   MaildirMailbox(std::shared_ptr<UserContext> user, std::string name, std::string dir, bool create);
@@ -124,7 +127,7 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   void reserve_modseqs(std::size_t changes);
   void schedule_rescan();
   void watch(const std::string& sub, uv_fs_event_t*& handle);
-  void save_cache();
+  void save_cache();  // mailbox_copy.cpp, with copy/move and the cache accessors
   void save_recent();
 
   std::shared_ptr<UserContext> user_;
