@@ -115,6 +115,34 @@ class ImapBasics(harness.TestCase):
             imap.logout()
 
 
+    def test_empty_mailbox_sets_esearch_searchres_sort(self):
+        # Python's imaplib raises on BAD: "1:*" on an empty mailbox must answer OK (issue #5).
+        with self.server(protocols=("imap",)) as srv:
+            imap = login(srv)
+            caps = imap.capability()[1][0].split()
+            for cap in (b"ESEARCH", b"SEARCHRES", b"MULTIAPPEND", b"SORT"):
+                self.assertIn(cap, caps)
+            self.assertEqual(imap.create("Empty")[0], "OK")
+            self.assertEqual(imap.select("Empty")[1][0], b"0")
+            typ, data = imap.fetch("1:*", "(FLAGS)")
+            self.assertEqual((typ, data), ("OK", [None]))
+            self.assertEqual(imap.uid("FETCH", "1:*", "(FLAGS)")[0], "OK")
+            self.assertEqual(imap.store("1:*", "+FLAGS", r"(\Seen)")[0], "OK")
+            imap.close()
+            for i in (3, 1, 2):
+                srv.deliver("alice", b"From: u%d@x.org\r\nSubject: Re: s%d\r\n\r\n%s\r\n" % (i, i, b"x" * i))
+            imap.select("INBOX")
+            typ, data = imap._simple_command("SORT", "(SUBJECT)", "UTF-8", "ALL")
+            self.assertEqual(typ, "OK")
+            self.assertEqual(imap._untagged_response(typ, data, "SORT")[1][0], b"2 3 1")
+            typ, data = imap._simple_command("SEARCH", "RETURN", "(MIN COUNT SAVE)", "LARGER", "38")
+            self.assertEqual(typ, "OK")
+            self.assertRegex(imap._untagged_response(typ, data, "ESEARCH")[1][0], rb'\(TAG "\w+"\) MIN 1 COUNT 2')  # 40 and 39 octets
+            typ, data = imap.fetch("$", "(UID)")  # SAVE with COUNT keeps every match (RFC 5182 §2.4)
+            self.assertEqual([d for d in data if d], [b"1 (UID 1)", b"3 (UID 3)"])
+            imap.logout()
+
+
 class ImapCurl(harness.TestCase):
     def test_curl_imap_and_imaps(self):
         import subprocess
