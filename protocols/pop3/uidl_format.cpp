@@ -10,7 +10,7 @@ namespace mb::pop3 {
 UidlFormat::UidlFormat() {
   Part u;
   u.kind = Part::Kind::uid;
-  u.zero_pad = u.hex = u.upper = true;
+  u.zero_pad = u.hex = true;
   u.width = 8;
   Part v = u;
   v.kind = Part::Kind::uidvalidity;
@@ -83,8 +83,9 @@ mb::Result<UidlFormat, std::string> UidlFormat::compile(std::string_view format)
     }
     p.width = static_cast<std::uint8_t>(width);
     if (i < format.size() && (format[i] == 'X' || format[i] == 'x')) {
+      // Dovecot's X modifier prints lowercase hex (var-expand.c: "%llx"), and its POP3 lists
+      // UIDLs such as 000000016b026717: uppercase here would make every migrated UIDL new.
       p.hex = true;
-      p.upper = format[i] == 'X';
       ++i;
     }
     if (i >= format.size()) return mb::unexpected(fmt::format("format ends inside the %-escape at offset {}", start));
@@ -126,7 +127,7 @@ void UidlFormat::append(std::uint32_t uid, std::uint32_t uidvalidity, std::strin
     char digits[16];
     int n = 0;
     const unsigned base = p.hex ? 16 : 10;
-    const char* alphabet = p.upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    const char* alphabet = "0123456789abcdef";
     do {
       digits[n++] = alphabet[v % base];
       v /= base;

@@ -6,7 +6,7 @@
 //
 // Syntax, a subset of Dovecot's variable expansion:  %% | %[0][width][X|x]VAR  with VAR
 //   u or {uid}  the message's IMAP UID    v or {uidvalidity}  the mailbox's UIDVALIDITY
-// X / x print in upper / lower-case hex, otherwise decimal; "0" pads with zeros; width 1-20.
+// X (Dovecot's hex modifier) and x print lowercase hex, as Dovecot does, otherwise decimal; "0" pads with zeros; width 1-20.
 // Anything else is copied. Dovecot's other pop3_uidl_format variables are refused with an
 // error naming them: %f/%{filename} and %g/%{guid} (Maildir file name; the store does not
 // expose it) and %m/%{md5} (header MD5, mbox-only in Dovecot). The format is compiled once
@@ -41,7 +41,6 @@ class UidlFormat {
     Kind kind = Kind::literal;
     bool zero_pad = false;
     bool hex = false;
-    bool upper = false;
     std::uint8_t width = 0;
     std::string literal;
   };

@@ -77,13 +77,10 @@ class DovecotTree:
 
 class StoreDovecotTree(harness.TestCase):
     def test_dovecot_written_tree_same_uids_uidl_and_idle_delivery(self):
-        # Dovecot's %X prints lowercase hex (its pop3 above lists "000000026b02..."), while
-        # mailbridge's pop3.uidl_format default (%08Xu%08Xv) prints uppercase: the same
-        # letters, not the same bytes. Until the pop3 module's default matches, this test
-        # asks for lowercase explicitly and checks the values byte for byte.
+        # Dovecot's %X prints lowercase hex (its pop3 above lists "000000026b02..."); mailbridge's
+        # default pop3.uidl_format (%08Xu%08Xv) must give the same bytes.
         with harness.Server(users={"alice": "secret"}, hashed_users={}, protocols=("imap", "pop3"),
-                            plaintext="always", start=False,
-                            config={"pop3": {"uidl_format": "%08xu%08xv"}}) as srv:
+                            plaintext="always", start=False) as srv:
             maildir = srv.maildir("alice")
             dv = DovecotTree(srv.dir, maildir)
             for i in range(5):

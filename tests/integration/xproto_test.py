@@ -183,7 +183,7 @@ class CrossProtocol(harness.TestCase):
             _, listing, _ = pop.uidl()
             pop.quit()
             got = [line.split()[1].decode() for line in listing]
-            want = [f"{uid:08X}{uidvalidity:08X}" for uid in uids]
+            want = [f"{uid:08x}{uidvalidity:08x}" for uid in uids]  # Dovecot's %X is lowercase hex
             self.assertEqual(got, want)
 
 
