@@ -141,8 +141,8 @@ TEST_F(Pop3SessionTest, StatListUidl) {
   EXPECT_EQ(h.send("STAT\r\n"), "+OK 2 72\r\n");
   EXPECT_EQ(h.send("LIST\r\n"), "+OK 2 messages:\r\n1 50\r\n2 22\r\n.\r\n");
   EXPECT_EQ(h.send("LIST 2\r\n"), "+OK 2 22\r\n");
-  EXPECT_EQ(h.send("UIDL\r\n"), "+OK\r\n1 000000015F00AA01\r\n2 000000025F00AA01\r\n.\r\n");
-  EXPECT_EQ(h.send("UIDL 1\r\n"), "+OK 1 000000015F00AA01\r\n");
+  EXPECT_EQ(h.send("UIDL\r\n"), "+OK\r\n1 000000015f00aa01\r\n2 000000025f00aa01\r\n.\r\n");
+  EXPECT_EQ(h.send("UIDL 1\r\n"), "+OK 1 000000015f00aa01\r\n");
 }
 
 TEST_F(Pop3SessionTest, BadMessageNumbers) {
