@@ -342,7 +342,7 @@ enum class CommandName : std::uint8_t {
   capability, noop, logout, starttls, authenticate, login,
   select, examine, create, delete_, rename, subscribe, unsubscribe, list, lsub, status, append,
   check, close, unselect, expunge, search, fetch, store, copy, move, idle,
-  namespace_, enable, id, sort,
+  namespace_, enable, id, sort, thread,
 };
 
 // Wire names indexed by CommandName.
@@ -350,7 +350,7 @@ inline constexpr std::string_view kCommandNames[] = {
     "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
     "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
     "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
-    "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID", "SORT"};
+    "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID", "SORT", "THREAD"};
 
 // The upper-case wire name, e.g. "DELETE", "NAMESPACE".
 constexpr std::string_view command_name_text(CommandName n) {
@@ -367,7 +367,10 @@ struct SortKey {
 };
 
 struct SortArgs {
-  std::vector<SortKey> keys;  // at least one, at most 16
+  // THREAD (RFC 5256 §4) also uses SortArgs: `thread` set, `keys` empty. Only
+  // ORDEREDSUBJECT is offered (§2.1); other algorithms are a syntax error.
+  bool thread = false;
+  std::vector<SortKey> keys;  // SORT: at least one, at most 16
   SearchArgs search;          // charset always set (mandatory in SORT), upper-cased
 };
 
@@ -383,11 +386,11 @@ using CommandArgs = std::variant<NoArgs, LoginArgs, AuthenticateArgs, MailboxArg
 //   AppendArgs: APPEND          ExpungeArgs: EXPUNGE, UID EXPUNGE
 //   SearchArgs: SEARCH, UID SEARCH          FetchArgs: FETCH, UID FETCH
 //   StoreArgs: STORE, UID STORE             CopyArgs: COPY MOVE, UID COPY, UID MOVE
-//   EnableArgs: ENABLE          IdArgs: ID              SortArgs: SORT, UID SORT
+//   EnableArgs: ENABLE          IdArgs: ID      SortArgs: SORT, UID SORT, THREAD, UID THREAD
 struct Command {
   std::string tag;
   CommandName name = CommandName::noop;
-  bool uid = false;  // "UID" prefix (only FETCH SEARCH STORE COPY MOVE EXPUNGE SORT)
+  bool uid = false;  // "UID" prefix (only FETCH SEARCH STORE COPY MOVE EXPUNGE SORT THREAD)
   CommandArgs args;
 
   template <class T>

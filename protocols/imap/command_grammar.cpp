@@ -11,7 +11,7 @@
 namespace mb::imap {
 
 std::optional<CommandName> command_from_name(std::string_view name) {
-  for (std::size_t i = 0; i <= static_cast<std::size_t>(CommandName::sort); ++i) {
+  for (std::size_t i = 0; i <= static_cast<std::size_t>(CommandName::thread); ++i) {
     const auto n = static_cast<CommandName>(i);
     if (iequals(name, command_name_text(n))) return n;
   }
@@ -22,7 +22,7 @@ bool takes_uid_prefix(CommandName name) {
   switch (name) {
     case CommandName::fetch: case CommandName::search: case CommandName::store:
     case CommandName::copy: case CommandName::move: case CommandName::expunge:
-    case CommandName::sort:
+    case CommandName::sort: case CommandName::thread:
       return true;
     default:
       return false;
@@ -188,8 +188,15 @@ bool parse_id(Cursor& cur, IdArgs& a) {
 // sort-criteria = "(" sort-criterion *(SP sort-criterion) ")";
 // sort-criterion = ["REVERSE" SP] sort-key; search-criteria = charset 1*(SP search-key).
 bool parse_sort(Cursor& cur, SortArgs& a) {
-  if (!cur.consume('(')) return cur.fail_syntax("expected sort criteria");
-  for (;;) {
+  if (a.thread) {
+    // thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria (RFC 5256 §5).
+    auto alg = cur.atom();
+    if (!alg || to_upper(*alg) != "ORDEREDSUBJECT")
+      return cur.fail_syntax("unsupported thread algorithm (ORDEREDSUBJECT is offered)");
+  } else if (!cur.consume('(')) {
+    return cur.fail_syntax("expected sort criteria");
+  }
+  while (!a.thread) {
     SortKey k;
     if (cur.keyword("REVERSE")) {
       k.reverse = true;
@@ -331,8 +338,9 @@ bool parse_args(Cursor& cur, Command& out) {
       out.args = std::move(a);
       return true;
     }
-    case CommandName::sort: {
+    case CommandName::sort: case CommandName::thread: {
       SortArgs a;
+      a.thread = out.name == CommandName::thread;
       if (!cur.sp() || !parse_sort(cur, a)) return false;
       out.args = std::move(a);
       return true;

@@ -22,7 +22,7 @@ struct CommandSpec {
 };
 
 // Indexed by CommandName (command.hpp order).
-constexpr std::array<CommandSpec, 31> kCommands{{
+constexpr std::array<CommandSpec, 32> kCommands{{
     {cmd::capability, kAnyState},          // CAPABILITY
     {cmd::noop, kAnyState},                // NOOP
     {cmd::logout, kAnyState},              // LOGOUT
@@ -54,6 +54,7 @@ constexpr std::array<CommandSpec, 31> kCommands{{
     {cmd::enable, kAuth | kSelected},      // ENABLE
     {cmd::id, kAnyState},                  // ID
     {cmd::sort, kSelected},                // SORT
+    {cmd::sort, kSelected},                // THREAD
 }};
 
 std::uint8_t state_mask(State s) {
@@ -261,7 +262,7 @@ const char* metric_name(CommandName name, bool uid) {
       "CAPABILITY", "NOOP", "LOGOUT", "STARTTLS", "AUTHENTICATE", "LOGIN",
       "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE", "LIST",
       "LSUB", "STATUS", "APPEND", "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH",
-      "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID", "SORT"};
+      "STORE", "COPY", "MOVE", "IDLE", "NAMESPACE", "ENABLE", "ID", "SORT", "THREAD"};
   static_assert(std::size(kPlain) == std::size(kCommandNames));
   if (uid) {
     switch (name) {
@@ -272,6 +273,7 @@ const char* metric_name(CommandName name, bool uid) {
       case CommandName::move: return "UID MOVE";
       case CommandName::expunge: return "UID EXPUNGE";
       case CommandName::sort: return "UID SORT";
+      case CommandName::thread: return "UID THREAD";
       default: break;
     }
   }

@@ -236,7 +236,7 @@ void fetch(ImapSession& s, Command& c);
 void store(ImapSession& s, Command& c);
 void copy(ImapSession& s, Command& c);  // COPY and MOVE
 void search(ImapSession& s, Command& c);
-void sort(ImapSession& s, Command& c);  // SORT and UID SORT (RFC 5256), in search.cpp
+void sort(ImapSession& s, Command& c);  // SORT, THREAD and UID forms (RFC 5256), search.cpp
 void idle(ImapSession& s, Command& c);
 }  // namespace cmd
 

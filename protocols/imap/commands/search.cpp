@@ -104,9 +104,12 @@ struct MessageContext {
 
 class SearchJob final : public Job {
  public:
-  SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd, std::vector<SortKey> sort_keys = {})
+  SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd, std::vector<SortKey> sort_keys = {},
+            bool thread = false)
       : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd), extended_(args.extended),
-        returns_(args.returns), sort_keys_(std::move(sort_keys)) {
+        returns_(args.returns), sort_keys_(std::move(sort_keys)), thread_(thread) {
+    // THREAD=ORDEREDSUBJECT (RFC 5256 §2.1) sorts by base subject, then sent date.
+    if (thread_) sort_keys_ = {{SortCriterion::subject, false}, {SortCriterion::date, false}};
     need_ = needs(key_);
     if (sort_needs_header(sort_keys_)) need_ |= kNeedHeader;
     auto uids = s.view().uids();
@@ -133,7 +136,8 @@ class SearchJob final : public Job {
   bool uid_cmd_;
   bool extended_;
   std::uint8_t returns_;
-  std::vector<SortKey> sort_keys_;  // SORT when not empty
+  std::vector<SortKey> sort_keys_;  // SORT (or THREAD) when not empty
+  bool thread_ = false;
   std::vector<SortEntry> sorted_;
   std::uint8_t need_ = 0;
   std::vector<store::Uid> uids_;
@@ -372,13 +376,55 @@ void SearchJob::respond_sorted() {
     return a.seq < b.seq;  // RFC 5256 §3: ties go by sequence number
   });
   std::string& out = s_.out();
-  out += "* SORT";
-  for (const auto& e : sorted_) {
-    out += ' ';
-    append_number(out, uid_cmd_ ? e.uid : e.seq);
+  auto number = [&](const SortEntry& e) { append_number(out, uid_cmd_ ? e.uid : e.seq); };
+  if (!thread_) {
+    out += "* SORT";
+    for (const auto& e : sorted_) {
+      out += ' ';
+      number(e);
+    }
+    out += "\r\n";
+    s_.finish("OK", "Sort completed");
+    return;
+  }
+  // ORDEREDSUBJECT: one thread per base subject, its first (earliest) message the parent of
+  // the others; threads ordered by their first message's sent date (ties: sequence number).
+  struct Thread {
+    std::size_t first, end;  // [first, end) in sorted_
+  };
+  std::vector<Thread> threads;
+  for (std::size_t i = 0; i < sorted_.size();) {
+    std::size_t j = i + 1;
+    while (j < sorted_.size() && sorted_[j].subject == sorted_[i].subject) ++j;
+    threads.push_back({i, j});
+    i = j;
+  }
+  std::stable_sort(threads.begin(), threads.end(), [this](const Thread& a, const Thread& b) {
+    const SortEntry& x = sorted_[a.first];
+    const SortEntry& y = sorted_[b.first];
+    return x.date != y.date ? x.date < y.date : x.seq < y.seq;
+  });
+  out += threads.empty() ? "* THREAD" : "* THREAD ";  // thread-data = "THREAD" [SP 1*thread-list]
+  for (const auto& t : threads) {
+    // RFC 5256 §4: "(a)", "(a b)" for one child, "(a (b)(c))" for several.
+    out += '(';
+    number(sorted_[t.first]);
+    const std::size_t children = t.end - t.first - 1;
+    if (children == 1) {
+      out += ' ';
+      number(sorted_[t.first + 1]);
+    } else if (children > 1) {
+      out += ' ';
+      for (std::size_t k = t.first + 1; k < t.end; ++k) {
+        out += '(';
+        number(sorted_[k]);
+        out += ')';
+      }
+    }
+    out += ')';
   }
   out += "\r\n";
-  s_.finish("OK", "Sort completed");
+  s_.finish("OK", "Thread completed");
 }
 
 void SearchJob::respond() {
@@ -457,8 +503,8 @@ void sort(ImapSession& s, Command& c) {
     s.finish("NO", "[BADCHARSET (UTF-8 US-ASCII)] Unsupported charset");
     return;
   }
-  auto* job = static_cast<SearchJob*>(s.start_job(
-      std::make_unique<SearchJob>(s, std::move(args.search), c.uid, std::move(args.keys))));
+  auto* job = static_cast<SearchJob*>(s.start_job(std::make_unique<SearchJob>(
+      s, std::move(args.search), c.uid, std::move(args.keys), args.thread)));
   job->run();
 }
 

@@ -93,5 +93,31 @@ TEST_F(SortTest, NotInAuthenticatedState) {
   EXPECT_THAT(c.cmd("a SORT (SIZE) UTF-8 ALL"), HasSubstr("a BAD"));
 }
 
+// THREAD=ORDEREDSUBJECT (RFC 5256 §2.1): threads by base subject, each led by its earliest
+// message, ordered by that message's sent date; "(a)", "(a b)", "(a (b)(c))".
+TEST_F(SortTest, ThreadOrderedSubject) {
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("cap CAPABILITY"), HasSubstr(" THREAD=ORDEREDSUBJECT"));
+  c.cmd("s SELECT INBOX");
+  // Base subjects: 1 "B" (1 Mar 10:00Z), 2 "A" (11:00Z), 3 "B" (no Date: now), 4 "ä" (28 Feb).
+  EXPECT_THAT(c.cmd("a THREAD ORDEREDSUBJECT UTF-8 ALL"),
+              HasSubstr("* THREAD (4)(1 3)(2)\r\na OK"));
+  EXPECT_THAT(c.cmd("b UID THREAD orderedsubject US-ASCII 1:3"),
+              HasSubstr("* THREAD (1 3)(2)\r\n"));
+  EXPECT_THAT(c.cmd("c THREAD ORDEREDSUBJECT UTF-8 LARGER 100000"), HasSubstr("* THREAD\r\nc OK"));
+  EXPECT_THAT(c.cmd("d THREAD REFERENCES UTF-8 ALL"), HasSubstr("d BAD"));
+  EXPECT_THAT(c.cmd("e THREAD ORDEREDSUBJECT ALL"), HasSubstr("e BAD"));
+  // Three in one thread: the earliest is the parent of the others.
+  std::string r = c.raw(
+      "f APPEND INBOX {56+}\r\nSubject: Re: a\r\nDate: Wed, 1 Jan 2020 00:00:00 +0000\r\n\r\n\r\n",
+      "f");
+  EXPECT_THAT(r, HasSubstr("f OK"));
+  c.raw("g APPEND INBOX {14+}\r\nSubject: a\r\n\r\n\r\n", "g");
+  c.cmd("n NOOP");
+  EXPECT_THAT(c.cmd("h THREAD ORDEREDSUBJECT UTF-8 ALL"),
+              HasSubstr("* THREAD (5 (2)(6))(4)(1 3)\r\n"));
+}
+
 }  // namespace
 }  // namespace mb::imap::test
