@@ -189,7 +189,7 @@ class Mailbox {
   // in front, counted in `written` only (POP3 passes '.': RFC 1939 §3 byte-stuffing). It
   // must not be CR or LF. `dst` must hold `max_len` bytes, 2 * `max_len` with an escape.
   // std::nullopt: it would have to wait for the disk, or the backend has no fast path;
-  // nothing was written and the caller uses read(). ErrorKind::expunged if the message is
+  // nothing counts as written (`dst` holds garbage) and the caller uses read(). ErrorKind::expunged if the message is
   // gone. Loop thread; returns the result instead of calling back.
   struct ReadNow {
     std::size_t wire = 0;
