@@ -44,7 +44,8 @@ enum class ErrorKind {
   bad_name,       // invalid mailbox name (RFC 5530 CANNOT)
   no_permission,  // e.g. deleting INBOX
   too_big,        // message over the append limit (RFC 7889 TOOBIG)
-  over_quota,     // disk full (RFC 5530 OVERQUOTA / LIMIT)
+  over_quota,     // disk full (RFC 5530 OVERQUOTA)
+  limit,          // a fixed store limit reached, e.g. the 27th keyword of a Maildir (RFC 5530 LIMIT)
   temp,           // transient failure, try again (UNAVAILABLE, POP3 [SYS/TEMP])
   internal,       // bug or corrupt data (SERVERBUG, POP3 [SYS/PERM])
 };

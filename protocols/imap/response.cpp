@@ -177,6 +177,7 @@ std::string_view status_code(store::ErrorKind kind) {
     case store::ErrorKind::no_permission: return "[NOPERM] ";
     case store::ErrorKind::too_big: return "[TOOBIG] ";
     case store::ErrorKind::over_quota: return "[OVERQUOTA] ";
+    case store::ErrorKind::limit: return "[LIMIT] ";
     case store::ErrorKind::temp: return "[UNAVAILABLE] ";
     case store::ErrorKind::internal: return "[SERVERBUG] ";
   }

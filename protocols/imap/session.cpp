@@ -226,6 +226,7 @@ void ImapSession::send_out() {
 
 void ImapSession::finish(std::string_view status, std::string_view text) {
   if (status == "OK" || status == "NO") flush_updates(expunge_allowed());
+  if (status == "BAD" && settings_.events != nullptr) settings_.events->protocol_error("imap");
   append_tagged(out_, tag_, status, text);
   send_out();
   command_finished();
@@ -349,6 +350,7 @@ void ImapSession::handle_parse_error(const ParseError& error) {
     parser_.expect_done();
     return;
   }
+  if (!append_too_big && settings_.events != nullptr) settings_.events->protocol_error("imap");
   line += error.tag.empty() ? std::string_view("*") : std::string_view(error.tag);
   if (append_too_big) {
     line += " NO [TOOBIG] ";

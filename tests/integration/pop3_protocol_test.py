@@ -144,7 +144,7 @@ class Pop3Protocol(harness.TestCase):
             pop.retr(1)  # a flag change must not change the UIDL
             pop.quit()
             for line in first:
-                self.assertRegex(line.decode(), r"^\d+ [0-9A-F]{16}$")
+                self.assertRegex(line.decode(), r"^\d+ [0-9a-f]{16}$")
             srv.stop()
             srv.start()
             pop = srv.pop3()

@@ -179,7 +179,7 @@ StoreResult<std::vector<std::string>> FolderDisk::ensure_keywords(const std::vec
   std::size_t free_slots = kMaxKeywords - std::min(kMaxKeywords, keywords_.size()) +
                            static_cast<std::size_t>(std::count(keywords_.begin(), keywords_.end(), std::string()));
   if (missing.size() > free_slots)
-    return mb::unexpected(Error{ErrorKind::over_quota,
+    return mb::unexpected(Error{ErrorKind::limit,
                                 fmt::format("Too many keywords in this mailbox (at most {})", kMaxKeywords),
                                 fmt::format("{}: keyword table full, refusing {}", dir_, missing.front())});
   bool changed = false;

@@ -102,7 +102,7 @@ class FolderDisk {
 
   // Keywords: loads dovecot-keywords (if changed) and returns the table with the names
   // missing from it added (case-insensitive match, RFC 3501 §2.3.2) and persisted. More names
-  // than the 26 letters hold: ErrorKind::over_quota, nothing added (IMAP: NO, RFC 5530).
+  // than the 26 letters hold: ErrorKind::limit, nothing added (IMAP: NO [LIMIT], RFC 5530).
   StoreResult<std::vector<std::string>> ensure_keywords(const std::vector<std::string>& names);
   const std::vector<std::string>& keywords() const { return keywords_; }
 

@@ -29,7 +29,7 @@ TEST_F(StoreLimitsTest, TwentySeventhKeywordIsRefusedNotDropped) {
   // A 27th: refused with a clear error; nothing changed, nothing half-added.
   auto r = store(&loop_, *mb, {uid}, FlagOp::add, kSeen, {"$k3", "$extra"});
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().kind, ErrorKind::over_quota);
+  EXPECT_EQ(r.error().kind, ErrorKind::limit);
   EXPECT_NE(r.error().public_text.find("keywords"), std::string::npos);
   EXPECT_EQ(mb->find(uid)->flags, 0);
   EXPECT_EQ(mb->keywords().size(), 26u);
@@ -39,7 +39,7 @@ TEST_F(StoreLimitsTest, TwentySeventhKeywordIsRefusedNotDropped) {
   req.keywords = {"$another"};
   auto a = await<StoreResult<Uid>>(&loop_, [&](auto cb) { mb->append(std::move(req), nullptr, cb); });
   ASSERT_FALSE(a);
-  EXPECT_EQ(a.error().kind, ErrorKind::over_quota);
+  EXPECT_EQ(a.error().kind, ErrorKind::limit);
   // Known keywords (any case) still work.
   EXPECT_TRUE(store(&loop_, *mb, {uid}, FlagOp::remove, 0, {"$K3"}));
   EXPECT_EQ(mb->find(uid)->keywords & (1u << 3), 0u);

@@ -21,6 +21,33 @@ TEST_F(ImapSessionTest, GreetingAdvertisesCapabilitiesAndLoginPolicy) {
   EXPECT_EQ(c.sink->idle_timeout, std::chrono::seconds(60));
 }
 
+// SessionEvents::protocol_error (metrics errors_total{kind="protocol"}): every BAD counts,
+// from the parser or the state checks; NO answers and failed logins do not.
+TEST_F(ImapSessionTest, ProtocolErrorsAreReported) {
+  struct Counter final : proto::SessionEvents {
+    void session_started(std::string_view, bool) override {}
+    void session_ended(std::string_view) override {}
+    void tls_upgraded(std::string_view) override {}
+    void login(std::string_view, std::string_view) override {}
+    void command_done(std::string_view, std::string_view, std::chrono::steady_clock::duration) override {}
+    void protocol_error(std::string_view protocol) override {
+      EXPECT_EQ(protocol, "imap");
+      ++count;
+    }
+    int count = 0;
+  } events;
+  Settings s;
+  s.events = &events;
+  Client& c = connect(s);
+  c.sink->take();
+  EXPECT_THAT(c.cmd("a FROBNICATE"), HasSubstr("a BAD"));
+  EXPECT_THAT(c.cmd("b SELECT INBOX"), HasSubstr("b BAD"));
+  EXPECT_THAT(c.cmd("c LOGIN alice wrong"), HasSubstr("c NO"));
+  EXPECT_EQ(events.count, 2);
+  EXPECT_THAT(c.cmd("d FETCH"), HasSubstr("d BAD"));
+  EXPECT_EQ(events.count, 3);
+}
+
 TEST_F(ImapSessionTest, LoginDisabledWithoutTlsOnRemotePeer) {
   Client& c = connect();
   c.sink->loopback = false;
