@@ -25,49 +25,13 @@
 #include "gateway/store/registry.hpp"
 #include "gateway/uv/loop.hpp"
 #include "protocols/imap/session.hpp"
+#include "tests/unit/protocols/common/recording_sink.hpp"
 
 namespace mb::imap::test {
 
-// Records everything the session sends and asks for.
-class RecordingSink final : public proto::SessionSink {
- public:
-  void send(std::string_view bytes) override {
-    EXPECT_FALSE(closed) << "send after close";
-    output.append(bytes);
-    queued_total += bytes.size();
-  }
-  std::size_t output_queued() const override { return queued; }
-  void pause_reading() override { paused = true; }
-  void resume_reading() override { paused = false; }
-  void start_tls() override { tls_requested = true; }
-  void close() override { closed = true; }
-  void set_idle_timeout(std::chrono::seconds t) override { idle_timeout = t; }
-  bool is_tls() const override { return tls; }
-  bool is_loopback() const override { return loopback; }
-  const std::string& peer_address() const override { return peer; }
-  const std::string& connection_id() const override { return conn; }
-  void set_user(std::string_view u) override { user = std::string(u); }
-
-  // Takes the output recorded so far.
-  std::string take() {
-    std::string s;
-    s.swap(output);
-    return s;
-  }
-
-  std::string output;
-  std::size_t queued = 0;  // what output_queued() reports (tests set it for back-pressure)
-  std::size_t queued_total = 0;
-  bool paused = false;
-  bool tls_requested = false;
-  bool closed = false;
-  bool tls = false;
-  bool loopback = true;
-  std::chrono::seconds idle_timeout{0};
-  std::string peer = "127.0.0.1";
-  std::string conn = "c1";
-  std::string user;
-};
+// The recording SessionSink shared with the POP3 tests; a send after close() is counted there
+// and checked in TearDown.
+using RecordingSink = proto::test::RecordingSink;
 
 class ImapSessionTest;
 
@@ -114,6 +78,7 @@ class ImapSessionTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    for (const auto& c : clients_) EXPECT_EQ(c->sink->sends_after_close, 0u) << "send after close";
     clients_.clear();
     for (int i = 0; i < 100; ++i) loop_.run(UV_RUN_NOWAIT);
     storage_.reset();
