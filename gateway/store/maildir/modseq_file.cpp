@@ -45,7 +45,7 @@ UniqueFd lock_file(const std::string& dir) {
 
 }  // namespace
 
-std::optional<ModseqFile> read_modseq_file(const std::string& dir) {
+std::optional<ModseqFile> read_modseq_file(const std::string& dir, bool header_only) {
   auto text = read_whole_file(dir + "/" + kModseqFile);
   if (!text || !*text) return std::nullopt;
   std::string_view t = **text;
@@ -67,7 +67,7 @@ std::optional<ModseqFile> read_modseq_file(const std::string& dir) {
   } else if (f[2] != "unclean") {
     return std::nullopt;
   }
-  if (!out.clean) return out;
+  if (!out.clean || header_only) return out;
   out.messages.reserve(t.size() / 16);
   while (!t.empty()) {
     nl = t.find('\n');
@@ -99,7 +99,8 @@ bool write_modseq_reservation(const std::string& dir, ModSeq ceiling, bool fsync
 bool write_modseq_snapshot(const std::string& dir, ModSeq ceiling, ModSeq highest,
                            const std::vector<MessageInfo>& messages, bool fsync) {
   UniqueFd lock = lock_file(dir);
-  auto now = read_modseq_file(dir);
+  // Only the ceiling is compared: the header line decides, the per-message lines need no parse.
+  auto now = read_modseq_file(dir, /*header_only=*/true);
   if (!now || now->ceiling != ceiling) return false;
   std::string text = fmt::format("{} {} clean {}\n", kMagic, ceiling, highest);
   text.reserve(text.size() + messages.size() * 16);

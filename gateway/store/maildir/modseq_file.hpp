@@ -37,7 +37,8 @@ struct ModseqFile {
   std::vector<MessageInfo> messages;  // uid, modseq, flags, keywords; UID ascending
 };
 
-std::optional<ModseqFile> read_modseq_file(const std::string& dir);
+// header_only: ceiling, clean and highest only (messages left empty; the lines are not parsed).
+std::optional<ModseqFile> read_modseq_file(const std::string& dir, bool header_only = false);
 // Writes "unclean" with this ceiling.
 bool write_modseq_reservation(const std::string& dir, ModSeq ceiling, bool fsync);
 // Writes a clean snapshot, unless the file's ceiling is no longer `ceiling` (another opener
