@@ -14,7 +14,7 @@ std::string capability_list(const Settings& settings, const CapabilityState& sta
     }
     return out;
   }
-  out += " NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE CHILDREN ESEARCH SEARCHRES MULTIAPPEND SORT THREAD=ORDEREDSUBJECT";
+  out += " NAMESPACE UIDPLUS MOVE UNSELECT SPECIAL-USE CHILDREN ESEARCH SEARCHRES MULTIAPPEND SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES";
   for (const auto& extra : settings.capability_extras) {
     out += ' ';
     out += extra;

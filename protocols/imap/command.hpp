@@ -368,8 +368,9 @@ struct SortKey {
 
 struct SortArgs {
   // THREAD (RFC 5256 §4) also uses SortArgs: `thread` set, `keys` empty. Only
-  // ORDEREDSUBJECT is offered (§2.1); other algorithms are a syntax error.
+  // ORDEREDSUBJECT (§2.1) and REFERENCES (§2.2) are offered; others are a syntax error.
   bool thread = false;
+  bool references = false;  // THREAD=REFERENCES (else ORDEREDSUBJECT)
   std::vector<SortKey> keys;  // SORT: at least one, at most 16
   SearchArgs search;          // charset always set (mandatory in SORT), upper-cased
 };

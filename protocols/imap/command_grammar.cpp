@@ -191,8 +191,9 @@ bool parse_sort(Cursor& cur, SortArgs& a) {
   if (a.thread) {
     // thread = ["UID" SP] "THREAD" SP thread-alg SP search-criteria (RFC 5256 §5).
     auto alg = cur.atom();
-    if (!alg || to_upper(*alg) != "ORDEREDSUBJECT")
-      return cur.fail_syntax("unsupported thread algorithm (ORDEREDSUBJECT is offered)");
+    if (alg && to_upper(*alg) == "REFERENCES") a.references = true;
+    else if (!alg || to_upper(*alg) != "ORDEREDSUBJECT")
+      return cur.fail_syntax("unsupported thread algorithm (ORDEREDSUBJECT, REFERENCES)");
   } else if (!cur.consume('(')) {
     return cur.fail_syntax("expected sort criteria");
   }

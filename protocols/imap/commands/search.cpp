@@ -16,6 +16,7 @@
 #include "protocols/imap/session_impl.hpp"
 #include "protocols/imap/sort_keys.hpp"
 #include "protocols/mime/decode.hpp"
+#include "protocols/imap/commands/thread_references.hpp"
 #include "protocols/mime/message_structure.hpp"
 
 namespace mb::imap::cmd {
@@ -69,6 +70,9 @@ struct SortEntry {
   std::int64_t arrival = 0;
   std::int64_t date = 0;
   std::string subject, from, to, cc;
+  // THREAD=REFERENCES only (RFC 5256 §2.2).
+  bool reply = false;
+  std::string message_id, in_reply_to, references;
 };
 
 bool sort_needs_header(const std::vector<SortKey>& keys) {
@@ -105,9 +109,10 @@ struct MessageContext {
 class SearchJob final : public Job {
  public:
   SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd, std::vector<SortKey> sort_keys = {},
-            bool thread = false)
+            bool thread = false, bool references = false)
       : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd), extended_(args.extended),
-        returns_(args.returns), sort_keys_(std::move(sort_keys)), thread_(thread) {
+        returns_(args.returns), sort_keys_(std::move(sort_keys)), thread_(thread),
+        references_(references) {
     // THREAD=ORDEREDSUBJECT (RFC 5256 §2.1) sorts by base subject, then sent date.
     if (thread_) sort_keys_ = {{SortCriterion::subject, false}, {SortCriterion::date, false}};
     need_ = needs(key_);
@@ -138,6 +143,7 @@ class SearchJob final : public Job {
   std::uint8_t returns_;
   std::vector<SortKey> sort_keys_;  // SORT (or THREAD) when not empty
   bool thread_ = false;
+  bool references_ = false;  // THREAD=REFERENCES
   std::vector<SortEntry> sorted_;
   std::uint8_t need_ = 0;
   std::vector<store::Uid> uids_;
@@ -350,8 +356,17 @@ SortEntry SearchJob::sort_entry(const MessageContext& m) const {
     };
     switch (k.criterion) {
       case SortCriterion::subject:
-        e.subject = base_subject(mime::decode_header_value(first_header("Subject")));
+      {
+        std::string decoded = mime::decode_header_value(first_header("Subject"));
+        e.subject = base_subject(decoded);
+        if (references_) {
+          e.reply = subject_is_reply_or_forward(decoded);
+          e.message_id = first_header("Message-ID");
+          e.in_reply_to = first_header("In-Reply-To");
+          e.references = first_header("References");
+        }
         break;
+      }
       case SortCriterion::from: e.from = first_mailbox(first_header("From")); break;
       case SortCriterion::to: e.to = first_mailbox(first_header("To")); break;
       case SortCriterion::cc: e.cc = first_mailbox(first_header("Cc")); break;
@@ -385,6 +400,20 @@ void SearchJob::respond_sorted() {
     }
     out += "\r\n";
     s_.finish("OK", "Sort completed");
+    return;
+  }
+  if (references_) {
+    std::vector<ThreadMessage> msgs;
+    msgs.reserve(sorted_.size());
+    for (auto& e : sorted_) {
+      msgs.push_back({uid_cmd_ ? e.uid : e.seq, e.seq, e.date, std::move(e.subject), e.reply,
+                      std::move(e.message_id), std::move(e.in_reply_to), std::move(e.references)});
+    }
+    std::string list = thread_references(msgs);
+    out += list.empty() ? "* THREAD" : "* THREAD ";
+    out += list;
+    out += "\r\n";
+    s_.finish("OK", "Thread completed");
     return;
   }
   // ORDEREDSUBJECT: one thread per base subject, its first (earliest) message the parent of
@@ -504,7 +533,8 @@ void sort(ImapSession& s, Command& c) {
     return;
   }
   auto* job = static_cast<SearchJob*>(s.start_job(std::make_unique<SearchJob>(
-      s, std::move(args.search), c.uid, std::move(args.keys), args.thread)));
+      s, std::move(args.search), c.uid, std::move(args.keys), args.thread,
+      args.references)));
   job->run();
 }
 

@@ -238,7 +238,7 @@ TEST(ImapParserSearch, SortCommand) {
             ParseErrorKind::too_deep);
 }
 
-// RFC 5256 THREAD: only ORDEREDSUBJECT is offered; charset and search keys as SORT.
+// RFC 5256 THREAD: ORDEREDSUBJECT and REFERENCES are offered; charset and search keys as SORT.
 TEST(ImapParserSearch, ThreadCommand) {
   Command c = one("t UID THREAD orderedsubject UTF-8 SEEN\r\n");
   EXPECT_EQ(c.name, CommandName::thread);
@@ -246,7 +246,9 @@ TEST(ImapParserSearch, ThreadCommand) {
   EXPECT_TRUE(c.get<SortArgs>().thread);
   EXPECT_TRUE(c.get<SortArgs>().keys.empty());
   EXPECT_EQ(c.get<SortArgs>().search.charset, "UTF-8");
-  for (const char* bad : {"t THREAD REFERENCES UTF-8 ALL\r\n", "t THREAD ORDEREDSUBJECT ALL\r\n",
+  EXPECT_FALSE(c.get<SortArgs>().references);
+  EXPECT_TRUE(one("t THREAD references UTF-8 ALL\r\n").get<SortArgs>().references);
+  for (const char* bad : {"t THREAD REFS UTF-8 ALL\r\n", "t THREAD ORDEREDSUBJECT ALL\r\n",
                           "t THREAD (ORDEREDSUBJECT) UTF-8 ALL\r\n", "t THREAD\r\n"})
     EXPECT_EQ(error_of(bad).kind, ParseErrorKind::syntax) << bad;
 }
