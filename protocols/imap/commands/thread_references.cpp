@@ -220,11 +220,12 @@ std::string Threader::run() {
       if (prev != kNone && nodes_[rc].parent == kNone && !would_loop(prev, rc)) link(prev, rc);
       prev = rc;
     }
-    // 1.B: the last reference is the parent; a parent from a truncated References is replaced.
+    // 1.C: the last reference is the parent. A parent presumed from another message's
+    // References is thrown away first, even when the new link is then refused because it would
+    // make a loop (the message becomes a root; imaptest's `thread` script, as Dovecot does).
     if (prev != kNone && nodes_[c].parent == prev) continue;
-    if (prev != kNone && would_loop(prev, c)) continue;
     if (nodes_[c].parent != kNone) unlink(c);
-    if (prev != kNone) link(prev, c);
+    if (prev != kNone && !would_loop(prev, c)) link(prev, c);
   }
   // Step 2-3: the root set; the id table is no longer needed.
   std::vector<std::size_t> roots;

@@ -36,6 +36,20 @@ TEST(ThreadReferences, ReplyOrForwardSubjects) {
   EXPECT_FALSE(subject_is_reply_or_forward("reply"));
 }
 
+// RFC 5256 §2.2 step 1.C: a parent presumed from another message's References is dropped when
+// the message itself arrives, even if its own parent link is then refused as a loop
+// (imaptest's `thread` script: a; b refs a c; c refs b -> c is a root over b, a alone).
+TEST(ThreadReferences, PresumedParentDroppedWhenOwnLinkWouldLoop) {
+  std::vector<ThreadMessage> m{msg(1, "<a@b>"), msg(2, "<b@b>", "<a@b> <c@b>"), msg(3, "<c@b>", "<b@b>")};
+  m[0].date = 300;  // a is the latest, c the earliest root
+  m[1].date = 100;
+  m[2].date = 200;
+  m[0].base_subject = "x";
+  m[1].base_subject = "y";
+  m[2].base_subject = "z";
+  EXPECT_EQ(thread_references(m), "(3 2)(1)");
+}
+
 TEST(ThreadReferences, EmptyMailbox) { EXPECT_EQ(thread_references({}), ""); }
 
 TEST(ThreadReferences, ChainAndBranches) {

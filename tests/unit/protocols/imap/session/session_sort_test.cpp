@@ -106,7 +106,10 @@ TEST_F(SortTest, ThreadOrderedSubject) {
   EXPECT_THAT(c.cmd("b UID THREAD orderedsubject US-ASCII 1:3"),
               HasSubstr("* THREAD (1 3)(2)\r\n"));
   EXPECT_THAT(c.cmd("c THREAD ORDEREDSUBJECT UTF-8 LARGER 100000"), HasSubstr("* THREAD\r\nc OK"));
-  EXPECT_THAT(c.cmd("d THREAD REFERENCES UTF-8 ALL"), HasSubstr("d BAD"));
+  // REFERENCES (RFC 5256 §2.2): no References headers here, so step 5 groups the roots by base
+  // subject: 1 and 3 ("B", neither a reply) become children of a new dummy.
+  EXPECT_THAT(c.cmd("cap2 CAPABILITY"), HasSubstr(" THREAD=REFERENCES"));
+  EXPECT_THAT(c.cmd("d THREAD REFERENCES UTF-8 ALL"), HasSubstr("* THREAD (4)((1)(3))(2)\r\nd OK"));
   EXPECT_THAT(c.cmd("e THREAD ORDEREDSUBJECT ALL"), HasSubstr("e BAD"));
   // Three in one thread: the earliest is the parent of the others.
   std::string r = c.raw(
