@@ -4,6 +4,8 @@
 // RFC 1939 §3 autologout timer (Settings::transaction_timeout) once logged in.
 #include <gtest/gtest.h>
 
+#include "tests/unit/protocols/common/counting_events.hpp"
+
 #include <chrono>
 
 #include "session_harness.hpp"
@@ -138,19 +140,7 @@ namespace {
 
 // SessionEvents::protocol_error: unknown commands, wrong state and over-long lines are
 // reported; failed logins and out-of-range message numbers are not.
-class CountingEvents final : public proto::SessionEvents {
- public:
-  void session_started(std::string_view, bool) override {}
-  void session_ended(std::string_view) override {}
-  void tls_upgraded(std::string_view) override {}
-  void login(std::string_view, std::string_view) override {}
-  void command_done(std::string_view, std::string_view, std::chrono::steady_clock::duration) override {}
-  void protocol_error(std::string_view protocol) override {
-    EXPECT_EQ(protocol, "pop3");
-    ++protocol_errors;
-  }
-  int protocol_errors = 0;
-};
+using proto::test::CountingEvents;
 
 TEST(Pop3Events, ProtocolErrorsAreReported) {
   CountingEvents events;
@@ -168,6 +158,7 @@ TEST(Pop3Events, ProtocolErrorsAreReported) {
   h.send("RETR 7\r\n");                              // no such message: not one either
   h.send("USER bob\r\n");                            // wrong state again
   EXPECT_EQ(events.protocol_errors, 4);
+  EXPECT_EQ(events.last_protocol, "pop3");
 }
 
 }  // namespace

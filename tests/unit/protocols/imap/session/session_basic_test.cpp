@@ -1,6 +1,7 @@
 // File: tests/unit/protocols/imap/session/session_basic_test.cpp
 //
 // Not-authenticated state, login, state checks, bad input and the any-state commands.
+#include "tests/unit/protocols/common/counting_events.hpp"
 #include "tests/unit/protocols/imap/session/session_fixture.hpp"
 
 namespace mb::imap::test {
@@ -24,18 +25,7 @@ TEST_F(ImapSessionTest, GreetingAdvertisesCapabilitiesAndLoginPolicy) {
 // SessionEvents::protocol_error (metrics errors_total{kind="protocol"}): every BAD counts,
 // from the parser or the state checks; NO answers and failed logins do not.
 TEST_F(ImapSessionTest, ProtocolErrorsAreReported) {
-  struct Counter final : proto::SessionEvents {
-    void session_started(std::string_view, bool) override {}
-    void session_ended(std::string_view) override {}
-    void tls_upgraded(std::string_view) override {}
-    void login(std::string_view, std::string_view) override {}
-    void command_done(std::string_view, std::string_view, std::chrono::steady_clock::duration) override {}
-    void protocol_error(std::string_view protocol) override {
-      EXPECT_EQ(protocol, "imap");
-      ++count;
-    }
-    int count = 0;
-  } events;
+  proto::test::CountingEvents events;
   Settings s;
   s.events = &events;
   Client& c = connect(s);
@@ -43,9 +33,10 @@ TEST_F(ImapSessionTest, ProtocolErrorsAreReported) {
   EXPECT_THAT(c.cmd("a FROBNICATE"), HasSubstr("a BAD"));
   EXPECT_THAT(c.cmd("b SELECT INBOX"), HasSubstr("b BAD"));
   EXPECT_THAT(c.cmd("c LOGIN alice wrong"), HasSubstr("c NO"));
-  EXPECT_EQ(events.count, 2);
+  EXPECT_EQ(events.protocol_errors, 2);
   EXPECT_THAT(c.cmd("d FETCH"), HasSubstr("d BAD"));
-  EXPECT_EQ(events.count, 3);
+  EXPECT_EQ(events.protocol_errors, 3);
+  EXPECT_EQ(events.last_protocol, "imap");
 }
 
 TEST_F(ImapSessionTest, LoginDisabledWithoutTlsOnRemotePeer) {
