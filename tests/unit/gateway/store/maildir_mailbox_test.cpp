@@ -366,8 +366,12 @@ TEST_F(MailboxTest, WarmOpenTakesDatesFromDatesFileNotFromFiles) {
 }
 
 // Sets cur/ and new/ mtimes a minute back so the snapshot counts as settled.
+// Always the same instant: the snapshot records the directories' mtimes, so a second
+// age_dirs() must restore exactly the first one (a fresh time(nullptr) - 60 would differ
+// whenever the test crosses a second boundary, and the snapshot would rightly be distrusted).
 void age_dirs(const std::string& root) {
-  struct utimbuf t {std::time(nullptr) - 60, std::time(nullptr) - 60};
+  static const std::time_t aged = std::time(nullptr) - 60;
+  struct utimbuf t {aged, aged};
   ::utime((root + "/cur").c_str(), &t);
   ::utime((root + "/new").c_str(), &t);
 }
