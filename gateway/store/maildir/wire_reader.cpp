@@ -17,6 +17,9 @@
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 
 namespace mb::store::maildir {
 namespace {
@@ -68,12 +71,13 @@ std::size_t find_event(const char* s, std::size_t pos, std::size_t len, bool pre
 // The bulk of convert() for LF files, where every line is an event. Both events insert one
 // byte in front of the event byte (CR before a bare LF, the escape before an escape), so a
 // 16-octet block is stored whole and, per event, the rest of the block is stored again one
-// further on after the inserted byte: no branch per line beyond the event loop, no call.
-// Writes reach 48 bytes past w (room >= 48 bounds them) and loads 32 past pos (pos + 32 <=
-// len). Needs pos > 0 (the byte before is in src). Returns the new pos; updates room, w.
+// further on after the inserted byte. Writes reach 48 bytes past w (room >= 48 bounds them)
+// and loads 32 past pos (pos + 32 <= len). Needs pos > 0 (the byte before is in src).
+// Returns the new pos; updates room, w. (The branchless first-event form of the AVX2 variant
+// below measured slower than this loop with 16-octet blocks: kept for CPUs without AVX2.)
 template <bool kEscape>
-std::size_t convert_bulk(const char* s, std::size_t pos, std::size_t len, std::uint64_t& room, char* dst,
-                         std::size_t& w, char escape) {
+std::size_t convert_bulk_sse2(const char* s, std::size_t pos, std::size_t len, std::uint64_t& room, char* dst,
+                              std::size_t& w, char escape) {
   const __m128i lf = _mm_set1_epi8('\n');
   const __m128i cr = _mm_set1_epi8('\r');
   const __m128i esc = _mm_set1_epi8(escape);
@@ -115,6 +119,88 @@ std::size_t convert_bulk(const char* s, std::size_t pos, std::size_t len, std::u
 }
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MB_HAVE_AVX2_PATH 1
+// convert_bulk_sse2 with 32-octet blocks (runtime dispatch: avx2_usable()), and the first
+// event of a block (or none: then "position 32", past the block, whose stores the next block
+// overwrites) handled without a branch: a line (~70 octets) spans 2-3 blocks, so "is there an
+// event here" is a coin toss the branch predictor loses once per line. Only blocks with 2+
+// events (short lines) take the loop. Writes reach 96 bytes past w (room >= 96), loads 64
+// past pos (pos + 64 <= len). Measured on a 1 MB LF message: 2.2 GB/s against 1.6 GB/s for
+// the SSE2 loop (open, pread and conversion together).
+template <bool kEscape>
+__attribute__((target("avx2,bmi"))) std::size_t convert_bulk_avx2(const char* s, std::size_t pos, std::size_t len,
+                                                                  std::uint64_t& room, char* dst, std::size_t& w,
+                                                                  char escape) {
+  constexpr std::size_t kW = 32;
+  const __m256i lf = _mm256_set1_epi8('\n');
+  const __m256i cr = _mm256_set1_epi8('\r');
+  const __m256i esc = _mm256_set1_epi8(escape);
+  std::size_t k = pos;
+  std::size_t ww = w;
+  std::uint64_t rm = room;
+  while (k + 2 * kW <= len && rm >= 3 * kW) {
+    __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + k));
+    __m256i p = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + k - 1));
+    const __m256i is_lf_v = _mm256_cmpeq_epi8(v, lf);
+    __m256i ev = _mm256_andnot_si256(_mm256_cmpeq_epi8(p, cr), is_lf_v);
+    if constexpr (kEscape)
+      ev = _mm256_or_si256(ev, _mm256_and_si256(_mm256_cmpeq_epi8(p, lf), _mm256_cmpeq_epi8(v, esc)));
+    auto m = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(ev)));
+    const auto b = static_cast<std::size_t>(__builtin_ctzll(m | (std::uint64_t{1} << kW)));
+    std::size_t ins = (m + 0xffffffffULL) >> 32;  // m != 0, without a branch (see SSE2)
+    asm("" : "+r"(ins));
+    std::size_t crs = ins;
+    if constexpr (kEscape) {
+      const auto lfs = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm256_movemask_epi8(is_lf_v)));
+      crs = (lfs >> b) & ins;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + ww), v);
+    dst[ww + b] = (!kEscape || crs != 0) ? '\r' : escape;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + ww + b + 1),
+                        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + k + b)));
+    m &= m - 1;
+    asm("" : "+r"(m));
+    std::size_t more = 0;
+    while (m != 0) {  // short lines only
+      auto e = static_cast<std::size_t>(__builtin_ctzll(m));
+      m &= m - 1;
+      char* o = dst + ww + e + ins + more;
+      const bool e_lf = !kEscape || s[k + e] == '\n';
+      *o = e_lf ? '\r' : escape;
+      crs += e_lf ? 1 : 0;
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(o + 1),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + k + e)));
+      ++more;
+    }
+    rm -= kW + crs;
+    ww += kW + ins + more;
+    k += kW;
+  }
+  w = ww;
+  room = rm;
+  return k;
+}
+#endif
+
+std::atomic<int> g_avx2{-1};  // -1: ask the CPU once; 0 off (also the test hook); 1 on
+
+bool avx2_usable() {
+  int v = g_avx2.load(std::memory_order_relaxed);
+  if (v < 0) {
+#if defined(MB_HAVE_AVX2_PATH)
+    __builtin_cpu_init();
+    v = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("bmi") ? 1 : 0;
+    // MAILBRIDGE_AVX2=0 keeps the SSE2 blocks (to compare the two on one machine).
+    if (const char* e = std::getenv("MAILBRIDGE_AVX2"); e != nullptr && std::strcmp(e, "0") == 0) v = 0;
+#else
+    v = 0;
+#endif
+    g_avx2.store(v, std::memory_order_relaxed);
+  }
+  return v == 1;
+}
+
 // Converts stored bytes src[0, len) to wire bytes at dst + w (dst nullptr: count only),
 // producing at most `room` wire octets. Returns the file bytes consumed; the cursor's
 // offsets and line state move on accordingly, `w` by the bytes written.
@@ -126,8 +212,15 @@ std::size_t convert(WireCursor& c, const char* src, std::size_t len, std::uint64
     // After the first byte the state is the previous byte's: the bulk loop applies.
     if (dst != nullptr && pos > 0 && pos + 32 <= len && room >= 48) {
       const std::uint64_t room_before = room;
-      std::size_t k = escape != 0 ? convert_bulk<true>(src, pos, len, room, dst, w, escape)
-                                  : convert_bulk<false>(src, pos, len, room, dst, w, escape);
+      std::size_t k = pos;
+#if defined(MB_HAVE_AVX2_PATH)
+      if (avx2_usable()) {
+        k = escape != 0 ? convert_bulk_avx2<true>(src, k, len, room, dst, w, escape)
+                        : convert_bulk_avx2<false>(src, k, len, room, dst, w, escape);
+      }
+#endif
+      k = escape != 0 ? convert_bulk_sse2<true>(src, k, len, room, dst, w, escape)
+                      : convert_bulk_sse2<false>(src, k, len, room, dst, w, escape);
       c.file_off += k - pos;
       c.wire_off += room_before - room;
       c.prev_cr = src[k - 1] == '\r';
@@ -191,6 +284,16 @@ ssize_t read_at(int fd, char* buf, std::size_t len, std::uint64_t off, bool nowa
 }
 
 }  // namespace
+
+void set_vector_width_limit(bool allow_avx2) {
+  if (!allow_avx2) {
+    g_avx2.store(0, std::memory_order_relaxed);
+  } else {
+    g_avx2.store(-1, std::memory_order_relaxed);
+  }
+}
+
+bool avx2_conversion_active() { return avx2_usable(); }
 
 void set_read_nowait_enabled(bool enabled) { g_nowait.store(enabled ? 1 : 0); }
 

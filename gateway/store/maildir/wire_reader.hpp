@@ -5,7 +5,8 @@
 // a message sequentially in chunks costs O(chunk) per call and never holds the whole message
 // in memory; a jump backwards reopens from the start.
 //
-// One pass per byte: a vector scan (SSE2, 16 octets a step) finds the next "event" (a bare LF
+// One pass per byte: a vector scan (SSE2, 16 octets a step; AVX2, 32, where the CPU has it,
+// chosen at run time) finds the next "event" (a bare LF
 // that needs its CR, or a line-start escape byte, Mailbox::read_now's generic hook); the
 // clean run before it is copied with one memcpy. CRLF files are read straight into the
 // output; LF files through a 64 KB stack block.
@@ -61,6 +62,12 @@ struct WireRead {
 // with an escape). Fewer octets only at the end (or would_block).
 StoreResult<WireRead> wire_read_into(WireCursor& cursor, std::uint64_t max_len, char* dst, char escape,
                                      bool nowait);
+
+// Test hook: false keeps the LF->CRLF conversion on its SSE2 blocks even where the CPU has
+// AVX2 (true: AVX2 again when the CPU has it), so tests cover both. avx2_conversion_active()
+// says which one runs.
+void set_vector_width_limit(bool allow_avx2);
+bool avx2_conversion_active();
 
 // Test hook: false makes MaildirMailbox::read_now() always answer "would block", so the
 // thread-pool fallback is exercised as with an uncached file. Also off when the environment

@@ -242,6 +242,38 @@ TEST_F(WireReadIntoTest, LargeFilesWithEscapesAcrossBlocks) {
   }
 }
 
+// The AVX2 blocks (where the CPU has them) and the SSE2 blocks give the same bytes: dense
+// events (empty lines, 1-40 octet lines, dots, lone CRs) put 0, 1 and many events in a
+// 16- or 32-octet block, at its first and last octet, and across chunk ends.
+TEST_F(WireReadIntoTest, VectorWidthsAgreeOnDenseEvents) {
+  std::mt19937 rng(11);
+  std::string stored;
+  while (stored.size() < 200000) {
+    switch (rng() % 6) {
+      case 0: stored += '\n'; break;                        // an empty line
+      case 1: stored += ".\n"; break;                       // a dot line
+      case 2: stored.append(rng() % 40, 'a'); break;
+      case 3: stored.append(31 + rng() % 3, 'b'); break;   // lines near the block width
+      case 4: stored += '\r'; break;                        // a lone CR (and CR LF)
+      default: stored += "\n."; break;
+    }
+    if (rng() % 3 == 0) stored += '\n';
+  }
+  std::string wire = reference_wire(stored);
+  std::string p = put(stored);
+  for (bool avx2 : {true, false}) {
+    maildir::set_vector_width_limit(avx2);
+    for (std::size_t chunk : {std::size_t{97}, std::size_t{4096}, std::size_t{65536}, std::size_t{1} << 20}) {
+      std::uint64_t total = 0;
+      EXPECT_EQ(read_into_chunks(p, 0, chunk, '.', true, &total), escaped(wire, '.'))
+          << "avx2 " << maildir::avx2_conversion_active() << " chunk " << chunk;
+      EXPECT_EQ(total, wire.size());
+      EXPECT_EQ(read_into_chunks(p, 0, chunk, 0, false, &total), wire) << "avx2 " << avx2 << " chunk " << chunk;
+    }
+  }
+  maildir::set_vector_width_limit(true);
+}
+
 using ReadNowTest = StoreFixture;
 
 // read_now gives the bytes read() gives, from any offset, and reuses one open cursor.
