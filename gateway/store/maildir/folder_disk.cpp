@@ -278,7 +278,8 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
   DirStamps dirs = dir_stamps();
   SyncStamps before = sync_stamps();
   if (first_sync_ && exists) {
-    if (auto fast = load_index(stamp, dirs)) {
+    bool old_format = false;
+    if (auto fast = load_index(stamp, dirs, old_format)) {
       if (before.uidlist == stamp && before.keywords == keywords_stamp_) last_sync_ = before;
       new_stamp_ = before.fresh;
       uidlist_stamp_ = stamp;
@@ -286,6 +287,7 @@ StoreResult<SyncOutcome> FolderDisk::sync(const MessageTable& current, std::uint
       first_sync_ = false;
       last_index_ = IndexStamps{stamp, dirs};
       fast->keywords = keywords_;
+      if (old_format) write_index(*fast, stamp, dirs);  // convert once: later opens read MBIDX002
       return std::move(*fast);
     }
   }

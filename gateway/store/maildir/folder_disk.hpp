@@ -156,7 +156,9 @@ class FolderDisk {
   };
   IndexStamps last_index_{};
   void write_index(const SyncOutcome& out, const FileStamp& uidlist, const DirStamps& dirs);
-  std::optional<SyncOutcome> load_index(const FileStamp& uidlist, const DirStamps& dirs);
+  // The snapshot if it matches these stamps; old_format: it was an MBIDX001 file.
+  std::optional<SyncOutcome> load_index(const FileStamp& uidlist, const DirStamps& dirs, bool& old_format);
+  std::optional<SyncOutcome> load_index_v1(int fd, const FileStamp& uidlist, const DirStamps& dirs);
   std::string guid_;
   // Fast path of sync() after the first: cur/, new/, dovecot-uidlist and dovecot-keywords as
   // of the last completed sync. Trusted only when every mtime was > kSettleNs old when taken

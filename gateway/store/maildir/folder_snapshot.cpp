@@ -6,9 +6,14 @@
 //   mailbridge-index   a binary snapshot of the whole table, written only when cur/ and new/
 //                      mtimes are settled (> 2 s old), used by the first sync of a process if
 //                      those mtimes and the uidlist's stamp are unchanged: no listing at all.
+//                      Format MBIDX002 (below) loads with one readv(); an MBIDX001 file of
+//                      earlier versions is still read, and replaced by MBIDX002 at once.
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 
@@ -58,6 +63,7 @@ FolderDisk::DirStamps FolderDisk::dir_stamps() const {
 }
 
 namespace {
+// MBIDX001 (earlier versions): header, MessageInfo[count], u32 name lengths[count], names.
 struct IndexHeader {
   char magic[8];
   std::uint32_t uidvalidity;
@@ -71,11 +77,60 @@ struct IndexHeader {
   std::uint64_t arena_size;
 };
 constexpr char kIndexMagic[8] = {'M', 'B', 'I', 'D', 'X', '0', '0', '1'};
+
+// MBIDX002: header, MessageInfo[count], NameRef[count], names: the MessageTable's three
+// arrays exactly as held in memory, so a load is one readv() straight into them (no
+// intermediate buffer, no per-message work but one validation pass).
+struct IndexHeader2 {
+  char magic[8];
+  std::uint32_t byte_order;  // kByteOrderMark as written: another machine's file is refused
+  std::uint32_t info_size;   // sizeof(MessageInfo), sizeof(NameRef): layout check
+  std::uint32_t ref_size;
+  std::uint32_t uidvalidity;
+  Uid next_uid;
+  std::uint32_t pad;
+  std::uint64_t uidlist_ino;
+  std::int64_t uidlist_mtime_ns;
+  std::int64_t uidlist_size;
+  std::int64_t cur_ns;
+  std::int64_t new_ns;
+  std::uint64_t count;
+  std::uint64_t arena_size;
+};
+constexpr char kIndexMagic2[8] = {'M', 'B', 'I', 'D', 'X', '0', '0', '2'};
+constexpr std::uint32_t kByteOrderMark = 0x01020304;
+constexpr std::uint64_t kMaxCount = 1u << 30;
+constexpr std::uint64_t kMaxArena = 1ull << 34;
+
+// readv() until every byte arrived (a regular file gives short reads only at EOF or on
+// signals); false on error or early EOF.
+bool read_fully(int fd, iovec* iov, int n) {
+  while (n > 0) {
+    ssize_t got = ::readv(fd, iov, n);
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return false;
+    auto left = static_cast<std::size_t>(got);
+    while (n > 0 && left >= iov->iov_len) {
+      left -= iov->iov_len;
+      ++iov;
+      --n;
+    }
+    if (n > 0) {
+      iov->iov_base = static_cast<char*>(iov->iov_base) + left;
+      iov->iov_len -= left;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 void FolderDisk::write_index(const SyncOutcome& out, const FileStamp& uidlist, const DirStamps& dirs) {
-  IndexHeader h{};
-  std::memcpy(h.magic, kIndexMagic, sizeof h.magic);
+  IndexHeader2 h{};
+  std::memcpy(h.magic, kIndexMagic2, sizeof h.magic);
+  h.byte_order = kByteOrderMark;
+  h.info_size = sizeof(MessageInfo);
+  h.ref_size = sizeof(NameRef);
   h.uidvalidity = out.uidvalidity;
   h.next_uid = out.next_uid;
   h.uidlist_ino = uidlist.ino;
@@ -84,29 +139,60 @@ void FolderDisk::write_index(const SyncOutcome& out, const FileStamp& uidlist, c
   h.cur_ns = dirs.cur_ns;
   h.new_ns = dirs.new_ns;
   h.count = out.table.size();
-  std::string names;
-  std::vector<std::uint32_t> lengths;
-  lengths.reserve(out.table.size());
-  for (std::size_t i = 0; i < out.table.size(); ++i) {
-    names.append(out.table.base(i));
-    lengths.push_back(static_cast<std::uint32_t>(out.table.base(i).size()));
-  }
-  h.arena_size = names.size();
-  std::string blob(reinterpret_cast<const char*>(&h), sizeof h);
-  blob.append(reinterpret_cast<const char*>(out.table.infos().data()), out.table.size() * sizeof(MessageInfo));
-  blob.append(reinterpret_cast<const char*>(lengths.data()), lengths.size() * sizeof(std::uint32_t));
-  blob.append(names);
-  bool was = fsync_;
-  fsync_ = false;  // a cache: losing it only costs a directory listing
-  (void)write_atomic(kIndex, blob);
-  fsync_ = was;
+  h.arena_size = out.table.arena().size();
+  // A cache: losing it only costs a directory listing, so no fsync; temp + rename keeps a
+  // reader from ever seeing half of it (the size check refuses a torn one anyway).
+  std::string tmp = dir_ + "/" + kIndex + ".mbtmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) return;
+  bool ok = write_all(fd.get(), reinterpret_cast<const char*>(&h), sizeof h) &&
+            write_all(fd.get(), reinterpret_cast<const char*>(out.table.infos().data()),
+                      out.table.size() * sizeof(MessageInfo)) &&
+            write_all(fd.get(), reinterpret_cast<const char*>(out.table.refs().data()),
+                      out.table.size() * sizeof(NameRef)) &&
+            write_all(fd.get(), out.table.arena().data(), out.table.arena().size());
+  fd.reset();
+  if (!ok || ::rename(tmp.c_str(), (dir_ + "/" + kIndex).c_str()) != 0) ::unlink(tmp.c_str());
 }
 
-std::optional<SyncOutcome> FolderDisk::load_index(const FileStamp& uidlist, const DirStamps& dirs) {
+std::optional<SyncOutcome> FolderDisk::load_index(const FileStamp& uidlist, const DirStamps& dirs,
+                                                  bool& old_format) {
+  old_format = false;
   if (!dirs.trusted) return std::nullopt;
-  auto text = read_whole_file(dir_ + "/" + kIndex);
-  if (!text || !*text) return std::nullopt;
-  const std::string& b = **text;
+  UniqueFd fd(::open((dir_ + "/" + kIndex).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  struct stat st {};
+  IndexHeader2 h{};
+  if (::fstat(fd.get(), &st) != 0 || static_cast<std::size_t>(st.st_size) < sizeof(IndexHeader)) return std::nullopt;
+  if (::pread(fd.get(), &h, sizeof h, 0) < static_cast<ssize_t>(sizeof(IndexHeader))) return std::nullopt;
+  if (std::memcmp(h.magic, kIndexMagic, sizeof h.magic) == 0) {
+    old_format = true;
+    return load_index_v1(fd.get(), uidlist, dirs);
+  }
+  if (std::memcmp(h.magic, kIndexMagic2, sizeof h.magic) != 0 || h.byte_order != kByteOrderMark ||
+      h.info_size != sizeof(MessageInfo) || h.ref_size != sizeof(NameRef) || h.uidlist_ino != uidlist.ino ||
+      h.uidlist_mtime_ns != uidlist.mtime_ns || h.uidlist_size != uidlist.size || h.cur_ns != dirs.cur_ns ||
+      h.new_ns != dirs.new_ns || h.count > kMaxCount || h.arena_size > kMaxArena)
+    return std::nullopt;
+  std::uint64_t need = sizeof h + h.count * (sizeof(MessageInfo) + sizeof(NameRef)) + h.arena_size;
+  if (static_cast<std::uint64_t>(st.st_size) != need) return std::nullopt;
+  SyncOutcome out;
+  out.uidvalidity = h.uidvalidity;
+  out.next_uid = h.next_uid;
+  auto raw = out.table.resize_for_load(h.count, h.arena_size);
+  iovec iov[3] = {{raw.infos, h.count * sizeof(MessageInfo)},
+                  {raw.refs, h.count * sizeof(NameRef)},
+                  {raw.arena, h.arena_size}};
+  if (::lseek(fd.get(), sizeof h, SEEK_SET) < 0 || !read_fully(fd.get(), iov, 3) || !out.table.loaded_ok())
+    return std::nullopt;
+  if (out.table.size() > 0 && out.table.infos().back().uid >= out.next_uid) return std::nullopt;
+  return out;
+}
+
+std::optional<SyncOutcome> FolderDisk::load_index_v1(int fd, const FileStamp& uidlist, const DirStamps& dirs) {
+  auto text = read_fd(fd);
+  if (!text) return std::nullopt;
+  const std::string& b = *text;
   IndexHeader h{};
   if (b.size() < sizeof h) return std::nullopt;
   std::memcpy(&h, b.data(), sizeof h);
@@ -115,7 +201,7 @@ std::optional<SyncOutcome> FolderDisk::load_index(const FileStamp& uidlist, cons
       h.new_ns != dirs.new_ns)
     return std::nullopt;
   std::size_t need = sizeof h + h.count * (sizeof(MessageInfo) + sizeof(std::uint32_t)) + h.arena_size;
-  if (h.count > (1u << 30) || h.arena_size > (1ull << 34) || b.size() != need) return std::nullopt;
+  if (h.count > kMaxCount || h.arena_size > kMaxArena || b.size() != need) return std::nullopt;
   SyncOutcome out;
   out.uidvalidity = h.uidvalidity;
   out.next_uid = h.next_uid;
@@ -134,6 +220,7 @@ std::optional<SyncOutcome> FolderDisk::load_index(const FileStamp& uidlist, cons
     out.table.push(m, std::string_view(names + off, len));
     off += len;
   }
+  if (!out.table.loaded_ok()) return std::nullopt;
   return out;
 }
 

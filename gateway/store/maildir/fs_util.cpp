@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -23,24 +24,36 @@ Error errno_error(int err, const std::string& what) {
   return Error{ErrorKind::internal, "Internal mail store error", internal};
 }
 
+std::optional<std::string> read_fd(int fd) {
+  // Sized from fstat: one allocation and (for a file not growing meanwhile) one read that
+  // lands in place, not 64 KB pieces appended to a string that keeps doubling.
+  struct stat st {};
+  std::string out;
+  std::size_t cap = ::fstat(fd, &st) == 0 && st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 65536;
+  std::size_t len = 0;
+  while (true) {
+    if (out.size() < len + 1) out.resize(std::max(cap, 2 * out.size()));
+    ssize_t n = ::read(fd, out.data() + len, out.size() - len);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    len += static_cast<std::size_t>(n);
+  }
+  out.resize(len);
+  return out;
+}
+
 StoreResult<std::optional<std::string>> read_whole_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return std::optional<std::string>{};
     return mb::unexpected(errno_error(errno, "open " + path));
   }
-  std::string out;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return mb::unexpected(errno_error(errno, "read " + path));
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return std::optional<std::string>(std::move(out));
+  auto out = read_fd(fd.get());
+  if (!out) return mb::unexpected(errno_error(errno, "read " + path));
+  return std::optional<std::string>(std::move(*out));
 }
 
 static StoreResult<std::vector<std::string>> list_impl(const std::string& path, bool dot_dirs) {

@@ -44,6 +44,8 @@ class UniqueFd {
 
 // nullopt if the file does not exist; error for other failures.
 StoreResult<std::optional<std::string>> read_whole_file(const std::string& path);
+// The rest of an open file, from its current offset (nullopt: read error, errno set).
+std::optional<std::string> read_fd(int fd);
 // Names in a directory, without "." entries and names starting with '.'.
 StoreResult<std::vector<std::string>> list_dir(const std::string& path);
 // Subdirectory names starting with '.' (excluding "." and "..").

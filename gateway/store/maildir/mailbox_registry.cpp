@@ -88,6 +88,7 @@ void MailboxRegistry::shutdown() {
     sweep_timer_ = nullptr;
   }
   dropped.clear();  // each mailbox closes its own handles on the loop
+  if (watcher_) watcher_->close();  // mailboxes still alive remove their tokens: no-ops now
 }
 
 }  // namespace mb::store::maildir

@@ -108,7 +108,9 @@ MaildirMailbox::MaildirMailbox(std::shared_ptr<UserContext> user, std::string na
 MaildirMailbox::~MaildirMailbox() {
   // A clean snapshot of the modseqs (modseq_file.hpp), written after we are gone; if it never
   // lands (loop closing, killed), the file stays "unclean" and the next open uses the ceiling.
-  if (started_ && !failed_ && reserved_ != 0) {
+  // Not when the file is still the clean snapshot we opened with (no change since): it is
+  // current, and rewriting it would cost a write of every message at every close.
+  if (started_ && !failed_ && reserved_ != 0 && (marked_unclean_ || snapshot_due_)) {
     std::vector<MessageInfo> infos(table_.infos().begin(), table_.infos().end());
     (void)mb::uv::queue_work(
         loop_,
@@ -117,14 +119,18 @@ MaildirMailbox::~MaildirMailbox() {
         },
         [](bool) {});
   }
-  close_handle(watch_new_);
-  close_handle(watch_cur_);
+  unwatch();
   close_handle(debounce_);
   auto it = user_->registry->by_dir.find(dir_);
   if (it != user_->registry->by_dir.end() && it->second.expired()) user_->registry->by_dir.erase(it);
 }
 
 void MaildirMailbox::start() {
+  // Watch before the first sync reads the directory: a change made while it runs then
+  // causes a rescan after it (see schedule_rescan) instead of going unnoticed. A folder
+  // still to be created is watched once the sync made it.
+  watch("new", watch_new_, /*quiet=*/true);
+  watch("cur", watch_cur_, /*quiet=*/true);
   auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
   auto cache_text = std::make_shared<StoreResult<std::optional<std::string>>>();
   auto stored_recent = std::make_shared<Uid>(0);
@@ -140,7 +146,19 @@ void MaildirMailbox::start() {
             mb::log::error("store: {}: {} unreadable; modification sequences start again", dir_, kModseqFile);
           *base_modseq = restore_modseqs(file, (*outcome)->table);
           modseq_ = *base_modseq;
-          reserve_modseqs((*outcome)->table.size() + 1);
+          if (file && file->clean && *base_modseq == std::max<ModSeq>(file->highest, 1)) {
+            // What we show is exactly the clean snapshot, already durable: nothing to write
+            // now (a kill leaves the same file, which gives the same modseqs again). The
+            // first change marks the file unclean before it is shown (reserve_modseqs).
+            reserved_ = file->ceiling;
+            // An earlier version's text snapshot: replaced by the binary one at close.
+            snapshot_due_ = file->text_snapshot;
+          } else {
+            // Killed last time (every message shows the ceiling: the next unclean open must
+            // show more), changed while closed (modseqs above the snapshot's highest), or no
+            // file: the reservation lands before anything is shown.
+            reserve_modseqs((*outcome)->table.size() + 1);
+          }
         }
         if (*outcome) *cache_text = read_whole_file(dir_ + "/mailbridge-cache");
         if (*outcome) {
@@ -178,31 +196,30 @@ void MaildirMailbox::start() {
             t.remove_prefix(nl + 1 + len + 1);
           }
         }
-        watch("new", watch_new_);
-        watch("cur", watch_cur_);
+        if (watch_new_ <= 0) watch("new", watch_new_, false);
+        if (watch_cur_ <= 0) watch("cur", watch_cur_, false);
       });
 }
 
-void MaildirMailbox::watch(const std::string& sub, uv_fs_event_t*& handle) {
-  handle = new uv_fs_event_t{};
-  uv_fs_event_init(loop_, handle);
-  // Watching never keeps the loop alive by itself (a lingering mailbox must not either).
-  uv_unref(reinterpret_cast<uv_handle_t*>(handle));
-  handle->data = this;
+void MaildirMailbox::watch(const std::string& sub, int& token, bool quiet) {
   std::string path = dir_ + "/" + sub;
-  int rc = uv_fs_event_start(
-      handle,
-      [](uv_fs_event_t* h, const char* filename, int, int) {
-        auto* self = static_cast<MaildirMailbox*>(h->data);
-        if (!self) return;
-        // Without a name (overflow) nothing can be excluded: rescan.
-        self->pending_events_.emplace_back(filename ? filename : "");
-        self->schedule_rescan();
-      },
-      path.c_str(), 0);
-  if (rc != 0) {
+  // The watcher outlives this object (the registry is held through user_); the token is
+  // removed in the destructor, so the callback never sees a dead `this`.
+  token = user_->registry->watcher().add(path, [this](std::string_view filename) {
+    // An empty name (overflow, directory gone) matches nothing we did: rescan.
+    pending_events_.emplace_back(filename);
+    schedule_rescan();
+  });
+  if (token <= 0 && !quiet) {
     mb::log::warn("store: cannot watch {}: {}; changes by others are seen on rescan only", path,
-                  uv_strerror(rc));
+                  std::strerror(-token));
+  }
+}
+
+void MaildirMailbox::unwatch() {
+  for (int* t : {&watch_new_, &watch_cur_}) {
+    if (*t > 0) user_->registry->watcher().remove(*t);
+    *t = 0;
   }
 }
 
@@ -248,8 +265,7 @@ void MaildirMailbox::schedule_rescan() {
 
 void MaildirMailbox::mark_gone() {
   failed_ = Error{ErrorKind::not_found, "Mailbox was deleted or renamed", dir_ + ": gone under open sessions"};
-  close_handle(watch_new_);
-  close_handle(watch_cur_);
+  unwatch();
   auto it = user_->registry->by_dir.find(dir_);
   if (it != user_->registry->by_dir.end() && it->second.lock().get() == this) user_->registry->by_dir.erase(it);
 }
@@ -257,9 +273,15 @@ void MaildirMailbox::mark_gone() {
 void MaildirMailbox::reserve_modseqs(std::size_t changes) {
   // Pool half of an operation (the loop does not touch modseq_ meanwhile): the ceiling on
   // disk must cover every modseq the apply half may assign before it assigns them.
-  if (modseq_ + changes + 1 <= reserved_) return;
-  reserved_ = modseq_ + changes + 1 + kModseqReserve;
-  if (!write_modseq_reservation(dir_, reserved_, user_->fsync))
+  // A clean file (opened without a write) is marked unclean by the first change, even when
+  // its ceiling covers it: after a kill the snapshot's flags would no longer match, and the
+  // messages changed since would all show one and the same modseq again.
+  if (changes == 0) return;
+  if (marked_unclean_ && modseq_ + changes + 1 <= reserved_) return;
+  reserved_ = std::max(reserved_, modseq_ + changes + 1 + kModseqReserve);
+  if (write_modseq_reservation(dir_, reserved_, user_->fsync))
+    marked_unclean_ = true;
+  else
     mb::log::warn("store: {}: cannot write {}: {}", dir_, kModseqFile, std::strerror(errno));
 }
 
@@ -442,7 +464,7 @@ void MaildirMailbox::rescan(std::function<void(StoreResult<void>)> done) {
   enqueue(
       [this, outcome] {
         *outcome = disk_.sync(table_, uidvalidity_, uidnext_);
-        if (*outcome) reserve_modseqs(table_.size() + (*outcome)->table.size());
+        if (*outcome && !(*outcome)->unchanged) reserve_modseqs(table_.size() + (*outcome)->table.size());
       },
           [this, outcome, done = std::move(done)] {
             if (failed_) return done(mb::unexpected(*failed_));

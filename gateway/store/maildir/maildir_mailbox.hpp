@@ -9,7 +9,7 @@
 // is why the pool half may read it. Reads are not queued: they run concurrently, each with a
 // cursor from a small per-folder LRU keyed by UID; the file is opened by its exact current
 // name (base + flags), and only a name the flags do not predict costs a directory search.
-// External changes: uv_fs_event on new/ and cur/ schedules a debounced (5 ms) sync, unless
+// External changes: inotify (DirWatcher) on new/ and cur/ schedules a debounced (5 ms) sync, unless
 // every event names a file our own operations just touched.
 #pragma once
 
@@ -126,7 +126,9 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   // Raises the on-disk modseq ceiling (modseq_file.hpp) to cover `changes` more; pool half.
   void reserve_modseqs(std::size_t changes);
   void schedule_rescan();
-  void watch(const std::string& sub, uv_fs_event_t*& handle);
+  // Directory-entry watches through the registry's DirWatcher (dir_watcher.hpp).
+  void watch(const std::string& sub, int& token, bool quiet);
+  void unwatch();
   void save_cache();  // mailbox_copy.cpp, with copy/move and the cache accessors
   void save_recent();
 
@@ -140,6 +142,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   Uid uidnext_ = 1;
   ModSeq modseq_ = 1;
   ModSeq reserved_ = 0;  // modseq ceiling on disk (written and read by pool halves only)
+  bool marked_unclean_ = false;  // the file says "unclean" with reserved_ (we wrote it)
+  bool snapshot_due_ = false;    // clean but in an old format: rewrite it at close
   // First UID not yet claimed by any session; persisted in mailbridge-recent so messages
   // appended while no session had the folder open stay \Recent for the next one.
   Uid recent_from_ = 0;
@@ -149,13 +153,13 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   std::vector<MailboxObserver*> observers_;
   std::deque<std::pair<std::function<void()>, std::function<void()>>> queue_;
   bool busy_ = false;
-  uv_fs_event_t* watch_new_ = nullptr;
-  uv_fs_event_t* watch_cur_ = nullptr;
+  int watch_new_ = 0;  // DirWatcher tokens (<= 0: not watching)
+  int watch_cur_ = 0;
   uv_timer_t* debounce_ = nullptr;
   bool rescan_pending_ = false;
   int deferrals_ = 0;
   std::uint64_t event_syncs_ = 0;
-  std::vector<std::string> pending_events_;           // names from uv_fs_event since the last timer
+  std::vector<std::string> pending_events_;           // names from DirWatcher since the last timer
   std::unordered_multiset<std::string> own_events_;  // names our own operations touched
   // Idle read cursors, least recently used first. A read takes one out (so sessions reading
   // different messages of this folder at once each keep their own open file and position,

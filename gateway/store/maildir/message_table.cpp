@@ -12,6 +12,17 @@ std::size_t MessageTable::index_of(Uid uid) const {
   return static_cast<std::size_t>(it - infos_.begin());
 }
 
+bool MessageTable::loaded_ok() const {
+  Uid prev = 0;
+  for (std::size_t i = 0; i < infos_.size(); ++i) {
+    const NameRef& r = refs_[i];
+    if (infos_[i].uid <= prev || r.length == 0 || r.offset > arena_.size() || r.length > arena_.size() - r.offset)
+      return false;
+    prev = infos_[i].uid;
+  }
+  return true;
+}
+
 void MessageTable::erase_sorted(const std::vector<std::size_t>& indexes) {
   if (indexes.empty()) return;
   MessageTable out;

@@ -30,6 +30,8 @@ class MessageTable {
   std::string_view base(std::size_t i) const {
     return std::string_view(arena_).substr(refs_[i].offset, refs_[i].length);
   }
+  const std::vector<NameRef>& refs() const { return refs_; }
+  const std::string& arena() const { return arena_; }
   // Appends (caller keeps UID order).
   void push(const MessageInfo& info, std::string_view base) {
     infos_.push_back(info);
@@ -45,6 +47,22 @@ class MessageTable {
     refs_.reserve(n);
     arena_.reserve(name_bytes);
   }
+  // Bulk load (the snapshot, folder_snapshot.cpp): sizes the three arrays for `n` messages
+  // and `name_bytes` of names, to be filled in place by the caller, then checked by
+  // loaded_ok() before any other use.
+  struct Raw {
+    MessageInfo* infos;
+    NameRef* refs;
+    char* arena;
+  };
+  Raw resize_for_load(std::size_t n, std::size_t name_bytes) {
+    infos_.resize(n);
+    refs_.resize(n);
+    arena_.resize(name_bytes);
+    return Raw{infos_.data(), refs_.data(), arena_.data()};
+  }
+  // Every name inside the arena and non-empty, UIDs strictly ascending and non-zero.
+  bool loaded_ok() const;
   void shrink_to_fit() {
     infos_.shrink_to_fit();
     refs_.shrink_to_fit();

@@ -2,10 +2,13 @@
 #include "gateway/store/maildir/modseq_file.hpp"
 
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -14,7 +17,13 @@
 namespace mb::store::maildir {
 namespace {
 
-constexpr std::string_view kMagic = "MBMODSEQ1";
+constexpr std::string_view kMagic = "MBMODSEQ1";   // text: reservations, and snapshots of old versions
+constexpr std::string_view kMagic2 = "MBMODSEQ2";  // clean snapshot, binary records
+
+// Records in host byte order: the header line names the order and the record size; a file
+// from another machine is refused, i.e. "start again at 1".
+static_assert(sizeof(ModseqEntry) == 24);
+constexpr std::uint32_t kByteOrderMark = 0x01020304;
 
 template <class T>
 bool num(std::string_view s, T& out) {
@@ -46,13 +55,20 @@ UniqueFd lock_file(const std::string& dir) {
 }  // namespace
 
 std::optional<ModseqFile> read_modseq_file(const std::string& dir, bool header_only) {
-  auto text = read_whole_file(dir + "/" + kModseqFile);
-  if (!text || !*text) return std::nullopt;
-  std::string_view t = **text;
+  UniqueFd fd(::open((dir + "/" + kModseqFile).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return std::nullopt;
+  // The header line first: it says whether binary records (one pread into place) or text
+  // lines follow.
+  char first[256];
+  ssize_t got = ::pread(fd.get(), first, sizeof first, 0);
+  if (got <= 0) return std::nullopt;
+  std::string_view t(first, static_cast<std::size_t>(got));
   std::size_t nl = t.find('\n');
   if (nl == std::string_view::npos) return std::nullopt;
   std::string_view head = t.substr(0, nl);
-  t.remove_prefix(nl + 1);
+  std::size_t body_offset = nl + 1;
   std::vector<std::string_view> f;
   while (!head.empty()) {
     std::size_t sp = head.find(' ');
@@ -60,14 +76,45 @@ std::optional<ModseqFile> read_modseq_file(const std::string& dir, bool header_o
     head = sp == std::string_view::npos ? std::string_view() : head.substr(sp + 1);
   }
   ModseqFile out;
-  if (f.size() < 3 || f[0] != kMagic || !num(f[1], out.ceiling) || out.ceiling == 0) return std::nullopt;
+  bool binary = f.size() >= 3 && f[0] == kMagic2;
+  if (f.size() < 3 || (f[0] != kMagic && !binary) || !num(f[1], out.ceiling) || out.ceiling == 0)
+    return std::nullopt;
   if (f[2] == "clean") {
     if (f.size() < 4 || !num(f[3], out.highest) || out.highest > out.ceiling) return std::nullopt;
     out.clean = true;
-  } else if (f[2] != "unclean") {
+  } else if (f[2] != "unclean" || binary) {
     return std::nullopt;
   }
+  if (binary) {
+    // "MBMODSEQ2 <ceiling> clean <highest> <count> <byte order mark> <record size>\n" + records.
+    std::uint64_t count = 0;
+    std::uint32_t bom = 0, rsize = 0;
+    if (f.size() != 7 || !num(f[4], count) || !num(f[5], bom) || !num(f[6], rsize) || bom != kByteOrderMark ||
+        rsize != sizeof(ModseqEntry) || count > (1u << 30) ||
+        static_cast<std::uint64_t>(st.st_size) != body_offset + count * sizeof(ModseqEntry))
+      return std::nullopt;
+    if (header_only) return out;
+    out.messages.resize(count);
+    auto* dst = reinterpret_cast<char*>(out.messages.data());
+    std::size_t want = count * sizeof(ModseqEntry), have = 0;
+    while (have < want) {
+      ssize_t n = ::pread(fd.get(), dst + have, want - have, static_cast<off_t>(body_offset + have));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return std::nullopt;
+      have += static_cast<std::size_t>(n);
+    }
+    for (std::size_t i = 0; i < out.messages.size(); ++i) {
+      const ModseqEntry& m = out.messages[i];
+      if (m.modseq > out.highest || m.uid == 0 || (i > 0 && m.uid <= out.messages[i - 1].uid)) return std::nullopt;
+    }
+    return out;
+  }
   if (!out.clean || header_only) return out;
+  // An earlier version's text snapshot: "<uid> <modseq> <flags> <keywords>" lines.
+  auto whole = read_fd(fd.get());
+  if (!whole || whole->size() < body_offset) return std::nullopt;
+  t = std::string_view(*whole).substr(body_offset);
+  out.text_snapshot = true;
   out.messages.reserve(t.size() / 16);
   while (!t.empty()) {
     nl = t.find('\n');
@@ -80,7 +127,7 @@ std::optional<ModseqFile> read_modseq_file(const std::string& dir, bool header_o
       p = line.substr(0, sp);
       line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     }
-    MessageInfo m;
+    ModseqEntry m;
     unsigned flags = 0;
     if (!num(part[0], m.uid) || !num(part[1], m.modseq) || !num(part[2], flags) || !num(part[3], m.keywords) ||
         m.modseq > out.highest || flags > 0xff || (!out.messages.empty() && m.uid <= out.messages.back().uid))
@@ -102,10 +149,19 @@ bool write_modseq_snapshot(const std::string& dir, ModSeq ceiling, ModSeq highes
   // Only the ceiling is compared: the header line decides, the per-message lines need no parse.
   auto now = read_modseq_file(dir, /*header_only=*/true);
   if (!now || now->ceiling != ceiling) return false;
-  std::string text = fmt::format("{} {} clean {}\n", kMagic, ceiling, highest);
-  text.reserve(text.size() + messages.size() * 16);
-  for (const auto& m : messages)
-    fmt::format_to(std::back_inserter(text), "{} {} {} {}\n", m.uid, m.modseq, static_cast<unsigned>(m.flags), m.keywords);
+  // Binary records: an open reads them with one read and no number parsing.
+  std::string text =
+      fmt::format("{} {} clean {} {} {} {}\n", kMagic2, ceiling, highest, messages.size(), kByteOrderMark, sizeof(ModseqEntry));
+  std::size_t head = text.size();
+  text.resize(head + messages.size() * sizeof(ModseqEntry));
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    ModseqEntry r{};
+    r.modseq = messages[i].modseq;
+    r.uid = messages[i].uid;
+    r.keywords = messages[i].keywords;
+    r.flags = static_cast<std::uint8_t>(messages[i].flags);
+    std::memcpy(text.data() + head + i * sizeof r, &r, sizeof r);
+  }
   return write_file_atomic(dir, text, fsync);
 }
 
@@ -126,7 +182,7 @@ ModSeq restore_modseqs(const std::optional<ModseqFile>& file, MessageTable& tabl
   std::size_t k = 0;
   for (auto& m : infos) {
     while (k < file->messages.size() && file->messages[k].uid < m.uid) ++k;
-    const MessageInfo* was = k < file->messages.size() && file->messages[k].uid == m.uid ? &file->messages[k] : nullptr;
+    const ModseqEntry* was = k < file->messages.size() && file->messages[k].uid == m.uid ? &file->messages[k] : nullptr;
     if (was && was->flags == m.flags && was->keywords == m.keywords) {
       m.modseq = std::max<ModSeq>(was->modseq, 1);
     } else {

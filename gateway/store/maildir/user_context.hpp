@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/store/maildir/dir_watcher.hpp"
 #include "gateway/store/store.hpp"
 
 namespace mb::store::maildir {
@@ -47,6 +48,12 @@ struct MailboxRegistry {
   // RENAME: a later open of the name must read the new folder, not the old state).
   void forget_under(const std::string& prefix);
   void shutdown();
+  // The loop's one inotify instance for cur/ and new/ watches (dir_watcher.hpp), made on
+  // first use; closed by shutdown().
+  DirWatcher& watcher() {
+    if (!watcher_) watcher_ = std::make_unique<DirWatcher>(loop);
+    return *watcher_;
+  }
 
  private:
   struct Lingering {
@@ -57,6 +64,7 @@ struct MailboxRegistry {
   std::list<Lingering> lingering_;  // least recently opened first
   uv_timer_t* sweep_timer_ = nullptr;
   bool shut_ = false;
+  std::unique_ptr<DirWatcher> watcher_;
 };
 
 struct UserContext {
