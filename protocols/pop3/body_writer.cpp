@@ -3,6 +3,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace mb::pop3 {
 
 bool BodyWriter::end_of_line(bool empty_line) {
@@ -55,6 +59,28 @@ bool BodyWriter::feed(std::string_view chunk, std::string& out) {
     }
   }
   return false;
+}
+
+bool BodyWriter::passes_unchanged(std::string_view wire) const {
+  if (wire.empty()) return true;
+  if (at_line_start_ && wire[0] == '.') return false;
+  const char* s = wire.data();
+  const std::size_t n = wire.size();
+  std::size_t k = 1;
+#if defined(__SSE2__)
+  // "\n." anywhere: the LF of 16 positions and the dot one further on, compared at once.
+  const __m128i lf = _mm_set1_epi8('\n');
+  const __m128i dot = _mm_set1_epi8('.');
+  for (; k + 16 <= n; k += 16) {
+    const __m128i p = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k - 1));
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + k));
+    if (_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(p, lf), _mm_cmpeq_epi8(v, dot))) != 0) return false;
+  }
+#endif
+  for (; k < n; ++k) {
+    if (s[k] == '.' && s[k - 1] == '\n') return false;
+  }
+  return true;
 }
 
 void BodyWriter::finish(std::string& out) {

@@ -47,6 +47,11 @@ class BodyWriter {
     line_len_ = at_line_start_ ? 0 : 1;
   }
 
+  // RETR over the store's wire octets (CRLF already): true when no line in `wire` starts
+  // with '.' (given the line state so far), i.e. it can be sent unchanged, followed by
+  // wrote(wire.back()). A vector scan: large messages rarely have dot lines.
+  bool passes_unchanged(std::string_view wire) const;
+
   bool done() const { return done_; }
 
  private:

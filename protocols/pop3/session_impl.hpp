@@ -45,6 +45,16 @@ inline constexpr std::size_t kMaxBufferedInput = 256 * 1024;
 inline constexpr std::size_t kReadChunk = 64 * 1024;
 // Pipelined RETRs completed synchronously from inside one another (see read_next_chunk).
 inline constexpr unsigned kMaxSyncRetrDepth = 8;
+// Read size on the thread pool for the rest of a RETR whose first chunk was served from the
+// page cache on the loop (read_next_chunk): few pool round trips per message; with the
+// output high-water mark it bounds what one RETR holds (< 1 MB, issue #4 asks < 2 MB).
+inline constexpr std::size_t kPoolChunk = 256 * 1024;
+
+// Whether RETR reads the rest of a large message on the thread pool (default off: more CPU
+// per message, see read_next_chunk; the environment's MAILBRIDGE_RETR_POOL=1 at the first
+// RETR turns it on, to compare on other hardware). Test hook.
+void set_retr_pool_streaming(bool enabled);
+bool retr_pool_streaming();
 
 class Pop3Session final : public proto::Session, public store::MailboxObserver {
  public:
@@ -82,6 +92,10 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
     bool is_retr = true;
     bool header_sent = false;
     bool waiting_writable = false;
+    // Past its first chunk a RETR is read and converted on the thread pool (the loop only
+    // scans for dot-stuffing and sends): the byte work of large messages leaves the loop.
+    bool pool_stream = false;
+    std::size_t requested = 0;  // size of the read in flight: a shorter answer is the end
     BodyWriter writer;
   };
 

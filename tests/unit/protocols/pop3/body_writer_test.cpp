@@ -114,5 +114,35 @@ TEST(BodyWriter, FusedPathWroteAndRawFinishMatchFeed) {
   }
 }
 
+// passes_unchanged() says "no stuffing needed" exactly when feed() would copy the wire
+// octets unchanged: a dot at a line start anywhere (vector steps, the scalar tail, the
+// first octet after a chunk that ended a line) is seen; dots elsewhere are not.
+TEST(BodyWriter, PassesUnchangedExactlyWhenFeedChangesNothing) {
+  std::string base;
+  for (int i = 0; i < 40; ++i) base += "line number " + std::to_string(i) + " with a mid.dot\r\n";
+  for (std::size_t at = 0; at <= base.size(); ++at) {
+    if (at < base.size() && base[at] == '\n') continue;  // "\r.\n" is no wire form (bare LF)
+    for (bool after_line_end : {true, false}) {
+      BodyWriter w;
+      if (!after_line_end) w.wrote('x');
+      std::string chunk = base;
+      const bool line_start = at == 0 ? after_line_end : base[at - 1] == '\n';
+      if (at < chunk.size()) chunk.insert(at, 1, '.');
+      std::string out;
+      BodyWriter ref = w;
+      ref.feed(chunk, out);
+      EXPECT_EQ(w.passes_unchanged(chunk), out == chunk) << at << " " << after_line_end;
+      EXPECT_EQ(w.passes_unchanged(chunk), !(line_start && at < base.size())) << at;
+    }
+  }
+  BodyWriter w;
+  EXPECT_TRUE(w.passes_unchanged(""));
+  w.wrote('\n');
+  EXPECT_FALSE(w.passes_unchanged(".x"));
+  w.wrote('\r');  // CR | LF split across chunks: the LF starts the next one
+  EXPECT_FALSE(w.passes_unchanged("\n.x"));
+  EXPECT_TRUE(w.passes_unchanged("\nx."));
+}
+
 }  // namespace
 }  // namespace mb::pop3

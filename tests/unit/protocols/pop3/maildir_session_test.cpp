@@ -11,12 +11,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 #include "gateway/auth/passwd_authenticator.hpp"
 #include "gateway/log/log.hpp"
+#include "gateway/store/maildir/wire_reader.hpp"
 #include "gateway/store/registry.hpp"
 #include "protocols/pop3/lock_registry.hpp"
 #include "protocols/pop3/session.hpp"
+#include "protocols/pop3/session_impl.hpp"
 #include "test_support.hpp"
 
 namespace mb::pop3::test {
@@ -236,6 +239,70 @@ TEST_F(MaildirSessionTest, WrongPasswordAndLargeMessage) {
   const std::string out = exchange(c, "RETR 1\r\n", "\r\n.\r\n");
   EXPECT_EQ(out.size(), std::string("+OK  octets\r\n").size() + std::to_string(big.size()).size() +
                             big.size() + (big.size() - 16) / 26 + 3);
+}
+
+// A large LF-stored message whose rest is read on the thread pool (kPoolChunk reads after
+// the first kReadChunk from the page cache), with dot lines right at the edges of those reads
+// (first octet of a chunk, last octet of one, CR | LF split across two) and between them: the
+// same bytes whether the rest streams from the pool, from the page cache on the loop, or
+// everything comes from the pool (uncached fallback).
+TEST_F(MaildirSessionTest, LargeRetrSameBytesOnEveryReadPath) {
+  std::string stored = "Subject: big\n\n";
+  std::mt19937 rng(5);
+  while (stored.size() < 1300 * 1024) {
+    stored.append(1 + rng() % 90, static_cast<char>('a' + rng() % 26));
+    stored += '\n';
+  }
+  // Wire offsets == stored offsets + the CRs inserted before them: place dots where the
+  // wire form puts them at a read edge. Line starts at wire k * chunk.
+  auto wire_of = [](const std::string& lf) {
+    std::string w;
+    for (char ch : lf) {
+      if (ch == '\n') w += '\r';
+      w += ch;
+    }
+    return w;
+  };
+  std::string wire = wire_of(stored);
+  for (std::size_t edge : {kReadChunk, kReadChunk + kPoolChunk, kReadChunk + 2 * kPoolChunk,
+                           kReadChunk + 3 * kPoolChunk, kReadChunk + 4 * kPoolChunk}) {
+    for (std::size_t at : {edge, edge - 1, edge + 1, edge + 2}) {
+      // The line starting nearest after wire offset `at` gets a leading dot in the file.
+      std::size_t w = wire.find('\n', at > 0 ? at - 1 : 0);
+      if (w == std::string::npos) continue;
+      std::size_t crs_before = static_cast<std::size_t>(std::count(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(w), '\r'));
+      std::size_t file_pos = w + 1 - crs_before;  // stored offset of the next line's start
+      stored[file_pos] = '.';
+      wire = wire_of(stored);
+    }
+  }
+  std::string stuffed;
+  bool line_start = true;
+  for (char ch : wire) {
+    if (line_start && ch == '.') stuffed += '.';
+    stuffed += ch;
+    line_start = ch == '\n';
+  }
+  deliver("1000.big.host", stored);
+  const std::string expect = "+OK " + std::to_string(wire.size()) + " octets\r\n" + stuffed + ".\r\n";
+  struct Path {
+    bool pool_stream;
+    bool nowait;
+  };
+  for (Path path : {Path{true, true}, Path{false, true}, Path{true, false}}) {
+    set_retr_pool_streaming(path.pool_stream);
+    store::maildir::set_read_nowait_enabled(path.nowait);
+    Client& c = connect();
+    login(c);
+    c.sink.model_queue = true;  // back-pressure: the session waits for on_writable()
+    const std::string out = exchange(c, "RETR 1\r\n", "\r\n.\r\n");
+    EXPECT_EQ(out.size(), expect.size()) << path.pool_stream << path.nowait;
+    EXPECT_TRUE(out == expect) << "pool " << path.pool_stream << " nowait " << path.nowait;
+    EXPECT_EQ(exchange(c, "LIST 1\r\n", "\r\n"), "+OK 1 " + std::to_string(wire.size()) + "\r\n");
+    exchange(c, "QUIT\r\n", "\r\n");
+  }
+  set_retr_pool_streaming(false);  // the default
+  store::maildir::set_read_nowait_enabled(true);
 }
 
 }  // namespace
