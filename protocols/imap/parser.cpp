@@ -41,7 +41,17 @@ void Parser::reject_literal() {
 }
 
 void Parser::expect_raw_line() { mode_ = Mode::raw_line; }
-void Parser::expect_done() { mode_ = Mode::done; }
+void Parser::expect_done() {
+  mode_ = Mode::done;
+  // IDLE may last for hours: with nothing unread, keep no input or command buffer (an idle
+  // session's memory is per-connection cost; the next feed() allocates again).
+  if (pos_ == in_.size() && state_ == State::line) {
+    std::string().swap(in_);
+    pos_ = scan_ = 0;
+    std::string().swap(text_);
+    std::vector<std::string>().swap(literals_);
+  }
+}
 
 void Parser::discard_input() {
   in_.clear();

@@ -19,9 +19,8 @@ void sort_unique(std::vector<store::Uid>& v) {
 void SelectedView::reset(store::Mailbox& mailbox, bool read_only) {
   clear();
   read_only_ = read_only;
-  auto messages = mailbox.messages();
-  uids_.reserve(messages.size());
-  for (const auto& m : messages) uids_.push_back(m.uid);
+  for (const auto& m : mailbox.messages()) uids_.push_back(m.uid);
+  uids_.compact();
   store::Uid first_recent = read_only ? mailbox.first_recent() : mailbox.claim_recent();
   if (!uids_.empty() && uids_.back() >= first_recent) {
     recent_.push_back({std::max(first_recent, uids_.front()), uids_.back()});
@@ -31,18 +30,12 @@ void SelectedView::reset(store::Mailbox& mailbox, bool read_only) {
 
 void SelectedView::clear() {
   // Give the memory back: an idle session should stay small.
-  std::vector<store::Uid>().swap(uids_);
+  uids_.clear();
   std::vector<UidRange>().swap(recent_);
   std::vector<store::Uid>().swap(pending_expunge_);
   std::vector<store::Uid>().swap(pending_flags_);
   keyword_count_ = 0;
   read_only_ = false;
-}
-
-std::uint32_t SelectedView::seq_of(store::Uid uid) const {
-  auto it = std::lower_bound(uids_.begin(), uids_.end(), uid);
-  if (it == uids_.end() || *it != uid) return 0;
-  return static_cast<std::uint32_t>(it - uids_.begin()) + 1;
 }
 
 bool SelectedView::is_recent(store::Uid uid) const {
@@ -54,11 +47,7 @@ bool SelectedView::is_recent(store::Uid uid) const {
 
 std::uint32_t SelectedView::recent_count() const {
   std::size_t n = 0;
-  for (const auto& r : recent_) {
-    auto lo = std::lower_bound(uids_.begin(), uids_.end(), r.first);
-    auto hi = std::upper_bound(lo, uids_.end(), r.last);
-    n += static_cast<std::size_t>(hi - lo);
-  }
+  for (const auto& r : recent_) n += uids_.count_in(r.first, r.last);
   return static_cast<std::uint32_t>(n);
 }
 
@@ -95,7 +84,7 @@ void SelectedView::send_expunges(std::string& out, std::vector<store::Uid>& remo
     out.append("* ");
     append_number(out, seq);
     out.append(" EXPUNGE\r\n");
-    uids_.erase(uids_.begin() + (seq - 1));
+    uids_.erase_at(seq - 1);
   }
 }
 
@@ -144,11 +133,11 @@ void SelectedView::flush(std::string& out, store::Mailbox& mailbox, bool allow_e
                                       return u < m.uid;
                                     });
   if (first_new != msgs.end()) {
-    std::size_t old_size = uids_.size();
     for (auto it = first_new; it != msgs.end(); ++it) uids_.push_back(it->uid);
+    uids_.compact();
     store::Uid first_recent = read_only_ ? mailbox.first_recent() : mailbox.claim_recent();
     // Ours: the new UIDs from the claim boundary on (above every earlier range).
-    store::Uid lo = std::max(first_recent, uids_[old_size]);
+    store::Uid lo = std::max(first_recent, first_new->uid);
     if (uids_.back() >= lo) recent_.push_back({lo, uids_.back()});
   }
 

@@ -11,8 +11,9 @@
 // MailboxObserver callback) and turned into untagged EXISTS / RECENT / EXPUNGE / FETCH
 // responses by flush() at the points the session allows.
 //
-// Memory: 4 octets per message, a few octets for \Recent, plus the pending lists, which are
-// empty while idle.
+// Memory: the UID list as runs of consecutive UIDs (uid_list.hpp: 12 octets per run, at most
+// 4 per message), a few octets for \Recent, plus the pending lists, which are empty while
+// idle.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "gateway/store/store.hpp"
+#include "protocols/imap/uid_list.hpp"
 
 namespace mb::imap {
 
@@ -32,12 +34,12 @@ class SelectedView {
   void reset(store::Mailbox& mailbox, bool read_only = false);
   void clear();
 
-  std::uint32_t exists() const { return static_cast<std::uint32_t>(uids_.size()); }
+  std::uint32_t exists() const { return uids_.size(); }
   // 1-based sequence number -> UID; seq must be in 1..exists().
-  store::Uid uid_at(std::uint32_t seq) const { return uids_[seq - 1]; }
+  store::Uid uid_at(std::uint32_t seq) const { return uids_.at(seq - 1); }
   // UID -> 1-based sequence number, 0 if not in the view.
-  std::uint32_t seq_of(store::Uid uid) const;
-  std::span<const store::Uid> uids() const { return uids_; }
+  std::uint32_t seq_of(store::Uid uid) const { return uids_.seq_of(uid); }
+  const UidList& uids() const { return uids_; }
   // Highest UID in the view, 0 when empty.
   store::Uid max_uid() const { return uids_.empty() ? 0 : uids_.back(); }
 
@@ -71,7 +73,7 @@ class SelectedView {
  private:
   void send_expunges(std::string& out, std::vector<store::Uid>& uids);
 
-  std::vector<store::Uid> uids_;             // ascending
+  UidList uids_;                             // ascending
   // \Recent as ascending, disjoint UID ranges [first, last]: one claim per SELECT or batch of
   // new messages, so usually a single range (8 octets instead of 4 per recent message).
   // Expunged UIDs may stay inside a range: they are no longer in uids_ and never come back.

@@ -504,6 +504,9 @@ void ImapSession::start_idle() {
   // Updates that arrived before IDLE began go out right away (RFC 2177 §3).
   flush_updates(true);
   send_out();
+  // An idling session keeps no output buffer (send_out() keeps up to 4 KB of capacity for
+  // busy sessions); the next update allocates a small one.
+  std::string().swap(out_);
 }
 
 void ImapSession::end_idle() {

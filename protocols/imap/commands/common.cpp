@@ -13,11 +13,11 @@ namespace mb::imap {
 std::vector<store::Uid> resolve_set(ImapSession& s, const SequenceSet& set, bool uid, bool* bad) {
   if (bad != nullptr) *bad = false;
   std::vector<store::Uid> out;
-  auto uids = s.view().uids();
+  const UidList& uids = s.view().uids();
   if (set.saved) {
     // RFC 5182 §2.1: "$" is the saved result, less what was expunged since; it may be empty.
     for (store::Uid u : s.saved_search()) {
-      if (std::binary_search(uids.begin(), uids.end(), u)) out.push_back(u);
+      if (uids.contains(u)) out.push_back(u);
     }
     return out;
   }
@@ -39,21 +39,17 @@ std::vector<store::Uid> resolve_set(ImapSession& s, const SequenceSet& set, bool
     // '*' is the highest UID in use; "n:*" with n above it still means that message
     // (RFC 3501 §9 seq-range note).
     auto ranges = set.resolve(uids.back());
-    for (const auto& r : ranges) {
-      auto lo = std::lower_bound(uids.begin(), uids.end(), r.first);
-      auto hi = std::upper_bound(uids.begin(), uids.end(), r.last);
-      for (auto it = lo; it < hi; ++it) out.push_back(*it);
-    }
+    for (const auto& r : ranges) uids.append_in(r.first, r.last, out);
     return out;
   }
-  auto count = static_cast<std::uint32_t>(uids.size());
+  const std::uint32_t count = uids.size();
   auto ranges = set.resolve(count);
   for (const auto& r : ranges) {
     if (r.first == 0 || r.last > count) {
       if (bad != nullptr) *bad = true;
       return {};
     }
-    for (std::uint32_t seq = r.first; seq <= r.last; ++seq) out.push_back(uids[seq - 1]);
+    for (std::uint32_t seq = r.first; seq <= r.last; ++seq) out.push_back(uids.at(seq - 1));
   }
   return out;
 }

@@ -117,8 +117,7 @@ class SearchJob final : public Job {
     if (thread_) sort_keys_ = {{SortCriterion::subject, false}, {SortCriterion::date, false}};
     need_ = needs(key_);
     if (sort_needs_header(sort_keys_)) need_ |= kNeedHeader;
-    auto uids = s.view().uids();
-    uids_.assign(uids.begin(), uids.end());
+    uids_ = s.view().uids().to_vector();
   }
 
   void resume() override { run(); }
