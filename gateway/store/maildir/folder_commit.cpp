@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <ctime>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -25,8 +26,28 @@ void FolderDisk::append_dates(const std::vector<std::pair<Uid, std::int64_t>>& d
   if (fd) (void)write_all(fd.get(), text.data(), text.size());
 }
 
+namespace {
+// Runs the hook once: explicitly before the lock is released, else when leaving (declared
+// before the lock, so on an early return it runs after the lock went: no record was
+// written then, or the write failed and the APPEND fails).
+struct RunOnce {
+  explicit RunOnce(std::function<void()>& h) : hook(h) {}
+  std::function<void()>& hook;
+  void operator()() {
+    if (!hook) return;
+    auto h = std::move(hook);
+    hook = nullptr;
+    h();
+  }
+  ~RunOnce() { (*this)(); }
+  RunOnce(const RunOnce&) = delete;
+  RunOnce& operator=(const RunOnce&) = delete;
+};
+}  // namespace
+
 StoreResult<std::optional<CommitOutcome>> FolderDisk::commit_new(const std::vector<SavedFile>& files,
-                                                                 Uid next_uid) {
+                                                                 Uid next_uid, std::function<void()> before_unlock) {
+  RunOnce hook{before_unlock};
   if (first_sync_ || files.empty()) return std::optional<CommitOutcome>();
   auto lock = UidListLock::acquire(dir_);
   if (!lock) return mb::unexpected(lock.error());
@@ -69,6 +90,7 @@ StoreResult<std::optional<CommitOutcome>> FolderDisk::commit_new(const std::vect
   if (fsync_ && ::fdatasync(fd.get()) != 0) return mb::unexpected(errno_error(errno, "fsync " + path));
   if (::fstat(fd.get(), &st) == 0) uidlist_stamp_ = FileStamp{st.st_ino, mtime_ns(st), st.st_size};
   fd.reset();
+  hook();  // e.g. APPEND's rename into cur/, under the lock (see folder_disk.hpp)
   lock->release();
   append_dates(dates);
   // The sync fast path's stamps (cur/, uidlist) no longer describe the folder; the next

@@ -547,8 +547,8 @@ std::vector<std::string> FolderDisk::take_touched() {
   return out;
 }
 
-StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flags, KeywordMask keywords,
-                                        std::optional<std::int64_t> internal_date) {
+StoreResult<PendingSave> FolderDisk::write_tmp(const std::string& message, FlagSet flags, KeywordMask keywords,
+                                               std::optional<std::int64_t> internal_date) {
   // Stored with LF line ends like Dovecot; the wire form (CRLF) is produced on read.
   std::string stored;
   stored.reserve(message.size());
@@ -558,36 +558,58 @@ StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flag
   }
   bool prev_cr = false;
   std::uint64_t wire = wire_size_of(stored, prev_cr);
-  SavedFile saved{make_base(stored.size(), wire), MessageInfo{}};
-  saved.info.flags = flags;
-  saved.info.keywords = keywords;
-  saved.info.size = wire;
-  std::string tmp = dir_ + "/tmp/" + saved.base;
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd) return mb::unexpected(errno_error(errno, "create " + tmp));
-  if (!write_all(fd.get(), stored.data(), stored.size()) || (fsync_ && ::fsync(fd.get()) != 0)) {
+  PendingSave p;
+  p.saved = SavedFile{make_base(stored.size(), wire), MessageInfo{}};
+  p.saved.info.flags = flags;
+  p.saved.info.keywords = keywords;
+  p.saved.info.size = wire;
+  p.tmp = dir_ + "/tmp/" + p.saved.base;
+  p.dst = dir_ + "/cur/" + p.saved.base + info_suffix(flags, keywords);
+  p.fsync = fsync_;
+  p.fd = UniqueFd(::open(p.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!p.fd) return mb::unexpected(errno_error(errno, "create " + p.tmp));
+  if (!write_all(p.fd.get(), stored.data(), stored.size())) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return mb::unexpected(errno_error(err, "write " + tmp));
+    p.fd.reset();
+    ::unlink(p.tmp.c_str());
+    return mb::unexpected(errno_error(err, "write " + p.tmp));
   }
+  // The date before the fsync, so that it is made durable with the data.
   if (internal_date) {
     timespec ts[2] = {{static_cast<time_t>(*internal_date), 0}, {static_cast<time_t>(*internal_date), 0}};
-    ::futimens(fd.get(), ts);
-    saved.info.internal_date = *internal_date;
+    ::futimens(p.fd.get(), ts);
+    p.saved.info.internal_date = *internal_date;
   } else {
     struct stat fst {};
-    saved.info.internal_date = ::fstat(fd.get(), &fst) == 0 ? fst.st_mtim.tv_sec : std::time(nullptr);
+    p.saved.info.internal_date = ::fstat(p.fd.get(), &fst) == 0 ? fst.st_mtim.tv_sec : std::time(nullptr);
   }
-  fd.reset();
-  std::string dst = dir_ + "/cur/" + saved.base + info_suffix(flags, keywords);
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
+  return p;
+}
+
+StoreResult<void> FolderDisk::publish(PendingSave& p) {
+  if (p.fsync && ::fsync(p.fd.get()) != 0) {
     int err = errno;
-    ::unlink(tmp.c_str());
-    return mb::unexpected(errno_error(err, "rename " + tmp));
+    p.fd.reset();
+    ::unlink(p.tmp.c_str());
+    return mb::unexpected(errno_error(err, "fsync " + p.tmp));
   }
-  touch(dst);
-  if (fsync_) fsync_dir(dir_ + "/cur");
-  return saved;
+  p.fd.reset();
+  if (::rename(p.tmp.c_str(), p.dst.c_str()) != 0) {
+    int err = errno;
+    ::unlink(p.tmp.c_str());
+    return mb::unexpected(errno_error(err, "rename " + p.tmp));
+  }
+  if (p.fsync) fsync_dir(p.dst.substr(0, p.dst.rfind('/')));
+  return {};
+}
+
+StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flags, KeywordMask keywords,
+                                        std::optional<std::int64_t> internal_date) {
+  auto p = write_tmp(message, flags, keywords, internal_date);
+  if (!p) return mb::unexpected(p.error());
+  if (auto r = publish(*p); !r) return mb::unexpected(r.error());
+  note_published(*p);
+  return std::move(p->saved);
 }
 
 StoreResult<SavedFile> FolderDisk::save_from_file(const std::string& path, FlagSet flags,

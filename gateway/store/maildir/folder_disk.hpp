@@ -21,10 +21,12 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "gateway/store/maildir/fs_util.hpp"
 #include "gateway/store/maildir/message_table.hpp"
 #include "gateway/store/store.hpp"
 
@@ -59,6 +61,15 @@ struct CommitOutcome {
   std::vector<std::string> keywords;  // the keyword table now
 };
 
+// A message written to tmp/ but not yet fsynced nor in cur/ (write_tmp() -> publish()).
+struct PendingSave {
+  SavedFile saved;
+  UniqueFd fd;
+  std::string tmp;  // tmp/<base>
+  std::string dst;  // cur/<base>:2,<flags>
+  bool fsync = true;
+};
+
 class FolderDisk {
  public:
   FolderDisk(std::string dir, bool fsync, bool create_if_missing);
@@ -79,15 +90,37 @@ class FolderDisk {
   // their UIDs with everything else it finds. Crash safety as for sync(): a record is
   // durable before anyone sees its UID; a torn append is ignored by readers (uidlist.hpp)
   // and rewritten by the next sync.
-  StoreResult<std::optional<CommitOutcome>> commit_new(const std::vector<SavedFile>& files, Uid next_uid);
+  //
+  // before_unlock (optional) runs exactly once, on this thread, on every path: after the
+  // records are durable and before the lock is released when they were written, else before
+  // returning. APPEND passes "wait for publish()": its file's fsync and rename then overlap
+  // the record's write and fsync instead of preceding them (one disk flush less on the path
+  // to the EXISTS), and as the rename completes under the lock, no other process's sync can
+  // see the record without its file and drop it. A crash between the two leaves a record
+  // whose file never came (an expunged UID, never reused) or a file without a record (it
+  // gets a UID at the next sync): either way the APPEND was not acknowledged.
+  StoreResult<std::optional<CommitOutcome>> commit_new(const std::vector<SavedFile>& files, Uid next_uid,
+                                                       std::function<void()> before_unlock = {});
+  // A record commit_new() wrote whose file never reached cur/ (publish() failed): counted
+  // like a removed file's record, compacted away by the next sync().
+  void note_orphan_records(std::size_t n) { stale_records_ += n; }
   // Records of files we removed stay in dovecot-uidlist (readers drop records whose file is
   // gone, as Dovecot's do) until the next sync() rewrites it; remove() counts them here.
   std::size_t stale_records() const { return stale_records_; }
 
   // Writes a message into tmp/ (CRLF -> LF), fsyncs, sets mtime, renames into cur/ with the
-  // flags. The UID comes from the next sync().
+  // flags. The UID comes from the next sync(). Same as write_tmp() + publish() +
+  // note_published().
   StoreResult<SavedFile> save(const std::string& message, FlagSet flags, KeywordMask keywords,
                               std::optional<std::int64_t> internal_date);
+  // save() in steps: write_tmp() writes tmp/<base> (CRLF -> LF) and sets its mtime (the
+  // internal date); publish() fsyncs it, renames it into cur/ and fsyncs cur/; it touches no
+  // member, so it may run on another thread while this object does something else (APPEND
+  // runs it beside commit_new()); note_published() then records the name as our own event.
+  StoreResult<PendingSave> write_tmp(const std::string& message, FlagSet flags, KeywordMask keywords,
+                                     std::optional<std::int64_t> internal_date);
+  static StoreResult<void> publish(PendingSave& pending);
+  void note_published(const PendingSave& pending) { touch(pending.dst); }
   // Hard-links (or copies) an existing message file into this folder's cur/.
   StoreResult<SavedFile> save_from_file(const std::string& path, FlagSet flags, KeywordMask keywords,
                                         std::int64_t internal_date);

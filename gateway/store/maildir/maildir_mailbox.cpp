@@ -1,6 +1,8 @@
 // File: gateway/store/maildir/maildir_mailbox.cpp
 #include "gateway/store/maildir/maildir_mailbox.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -55,6 +57,39 @@ void close_handle(T*& h) {
   }
   h = nullptr;
 }
+
+// Runs `fn` on a short-lived thread of its own until join() (or destruction) waits for it;
+// if no thread can be made, join() runs it inline: correct, only not concurrent. Used for the
+// part of an APPEND that may overlap another disk flush (see append()).
+class SideTask {
+ public:
+  explicit SideTask(std::function<void()> fn) : fn_(std::move(fn)) {
+    started_ = ::pthread_create(&tid_, nullptr, &SideTask::entry, this) == 0;
+  }
+  ~SideTask() { join(); }
+  SideTask(const SideTask&) = delete;
+  SideTask& operator=(const SideTask&) = delete;
+  void join() {
+    if (started_) {
+      ::pthread_join(tid_, nullptr);
+      started_ = false;
+      fn_ = nullptr;
+    } else if (fn_) {
+      auto f = std::move(fn_);
+      fn_ = nullptr;
+      f();
+    }
+  }
+
+ private:
+  static void* entry(void* self) {
+    static_cast<SideTask*>(self)->fn_();
+    return nullptr;
+  }
+  std::function<void()> fn_;
+  pthread_t tid_{};
+  bool started_ = false;
+};
 
 }  // namespace
 
@@ -330,6 +365,13 @@ const MessageInfo* MaildirMailbox::find(Uid uid) const {
 void MaildirMailbox::add_observer(MailboxObserver* observer) {
   if (std::find(observers_.begin(), observers_.end(), observer) == observers_.end())
     observers_.push_back(observer);
+  // A session is here, so changes are likely: mark the modseq file unclean now, in the
+  // background (an open that found it clean wrote nothing), so that the first APPEND or
+  // STORE does not wait for that write. Queued, so it still lands before any change.
+  if (!unclean_requested_) {
+    unclean_requested_ = true;
+    enqueue([this] { reserve_modseqs(1); }, [] {});
+  }
 }
 
 void MaildirMailbox::remove_observer(MailboxObserver* observer) {
@@ -482,6 +524,7 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
     StoreResult<SavedFile> saved;
     StoreResult<std::optional<CommitOutcome>> commit;  // the usual path: no listing
     StoreResult<SyncOutcome> outcome;                  // when commit_new() declined
+    std::optional<Uid> orphan_next;  // UIDs recorded for a file that never reached cur/
   };
   auto st = std::make_shared<State>();
   st->req = std::move(request);
@@ -496,15 +539,37 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
           }
           mask = keyword_mask_of(*table, st->req.keywords);
         }
-        st->saved = disk_.save(st->req.message, st->req.flags, mask, st->req.internal_date);
+        auto pending = disk_.write_tmp(st->req.message, st->req.flags, mask, st->req.internal_date);
         st->req.message = std::string();
-        if (!st->saved) return;
-        st->commit = disk_.commit_new({*st->saved}, uidnext_);
+        if (!pending) {
+          st->saved = mb::unexpected(pending.error());
+          return;
+        }
+        st->saved = pending->saved;
+        // The file's fsync + rename + cur/ fsync on a side thread while this one appends and
+        // fsyncs the uidlist record: two disk flushes on the way to the EXISTS instead of
+        // three. commit_new() waits for it before unlocking (folder_disk.hpp: why that order
+        // is crash safe and safe against other processes' syncs).
+        StoreResult<void> published;
+        SideTask publisher([&] { published = FolderDisk::publish(*pending); });
+        st->commit = disk_.commit_new({*st->saved}, uidnext_, [&] { publisher.join(); });
+        publisher.join();
+        if (!published) {
+          if (st->commit && *st->commit) {
+            disk_.note_orphan_records((*st->commit)->uids.size());
+            st->orphan_next = (*st->commit)->next_uid;
+          }
+          st->saved = mb::unexpected(published.error());
+          return;
+        }
+        disk_.note_published(*pending);
         if (st->commit && !*st->commit) st->outcome = disk_.sync(table_, uidvalidity_, uidnext_);
         reserve_modseqs(1 + (st->outcome ? table_.size() + st->outcome->table.size() : 0));
       },
       [this, st, origin, done = std::move(done)] {
         if (failed_) return done(mb::unexpected(*failed_));
+        // Never hand out a UID that has a record on disk, even one whose file never came.
+        if (st->orphan_next) uidnext_ = std::max(uidnext_, *st->orphan_next);
         if (!st->saved) return done(mb::unexpected(st->saved.error()));
         if (!st->commit) return done(mb::unexpected(st->commit.error()));
         if (*st->commit) {

@@ -144,6 +144,7 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   ModSeq reserved_ = 0;  // modseq ceiling on disk (written and read by pool halves only)
   bool marked_unclean_ = false;  // the file says "unclean" with reserved_ (we wrote it)
   bool snapshot_due_ = false;    // clean but in an old format: rewrite it at close
+  bool unclean_requested_ = false;  // loop side: the background reservation is queued
   // First UID not yet claimed by any session; persisted in mailbridge-recent so messages
   // appended while no session had the folder open stay \Recent for the next one.
   Uid recent_from_ = 0;

@@ -5,7 +5,10 @@
 //   expunge of it was started and not acknowledged: it may or may not have happened);
 //   acknowledged expunges are gone; flags are the last acknowledged ones or the one in flight;
 //   UIDs are unique and increase in arrival (X-Seq) order; UIDVALIDITY never changes;
-//   no message is visible twice; files left in tmp/ are never shown.
+//   no message is visible twice; files left in tmp/ are never shown; a UID recorded in
+//   dovecot-uidlist is never given to another file later (APPEND writes the record while its
+//   file's fsync and rename run: a kill between them leaves a record without a file, an
+//   expunged UID that must not be reused).
 // Bounded to about 60 s (rounds stop early when the budget is spent; no timing asserts).
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -81,6 +84,7 @@ TEST_F(CrashTest, SigkillAtRandomMomentsLosesNothingAcknowledged) {
   auto start = std::chrono::steady_clock::now();
   int rounds = 0;
   int checked_messages = 0;
+  std::map<Uid, std::string> recorded;  // every uidlist record seen in any round
   for (; rounds < kMaxRounds && std::chrono::steady_clock::now() - start < budget(); ++rounds) {
     struct stat st {};
     off_t before = ::stat(log.c_str(), &st) == 0 ? st.st_size : 0;
@@ -127,6 +131,23 @@ TEST_F(CrashTest, SigkillAtRandomMomentsLosesNothingAcknowledged) {
       std::string snap = "round " + std::to_string(rounds) + "\n" + read_file(maildir + "/dovecot-uidlist");
       for (const auto& n : files_in(maildir + "/cur")) snap += "  " + n + "\n";
       std::ofstream(tmp_ + "/history", std::ios::app) << snap;
+    }
+    {
+      std::string ul = read_file(maildir + "/dovecot-uidlist");
+      std::size_t pos = ul.find('\n');  // past the header
+      while (pos != std::string::npos && pos + 1 < ul.size()) {
+        std::size_t nl = ul.find('\n', pos + 1);
+        if (nl == std::string::npos) break;  // torn last record: ignored by readers
+        std::string line = ul.substr(pos + 1, nl - pos - 1);
+        pos = nl;
+        std::size_t colon = line.find(" :");
+        if (colon == std::string::npos) continue;
+        Uid uid = static_cast<Uid>(std::strtoul(line.c_str(), nullptr, 10));
+        std::string base = line.substr(colon + 2);
+        auto [it, fresh] = recorded.emplace(uid, base);
+        ASSERT_TRUE(fresh || it->second == base)
+            << "uid " << uid << " reused: " << it->second << " then " << base << " round " << rounds;
+      }
     }
     Expected exp = parse_log(read_file(log));
     for (std::size_t i = 1; i < exp.append_order.size(); ++i)
