@@ -18,12 +18,16 @@ Not a ctest test: it prints figures. Standard library only.
    FETCH parses every message; no per-mailbox cache file, no dovecot.index.cache), then
    --cached-runs sessions, each LOGIN, SELECT INBOX, then the timed
        UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE)
-   then LOGOUT. Each line gives wall ms (command sent -> tagged OK read), server CPU ms
+   then LOGOUT. Each line gives wall ms (command sent -> tagged OK read; the client only
+   receives while timing and parses afterwards, so its own speed hardly counts), server CPU ms
    (utime+stime from /proc/PID/stat, for Dovecot of its `imap` processes; 10 ms ticks, so
    use the mean over the cached runs), response bytes and FETCH responses seen.
    "Cold" is cold for the indexes only: the copies were just written, so the page cache holds
    the message files for both servers alike.
-4. Prints the Dovecot/mailbridge ratios (wall and CPU, cold and cached mean) and one
+4. Compares the last cached responses message by message (FLAGS, ENVELOPE, BODYSTRUCTURE
+   parsed, so a literal and a quoted string with the same octets are equal) and prints how
+   many messages mailbridge answers exactly as Dovecot, with the first differences.
+5. Prints the Dovecot/mailbridge ratios (wall and CPU, cold and cached mean) and one
    `RESULT imap_fetch_meta key=value ...` line.
 Every process it starts is stopped by PID; its temp dirs are removed (--keep keeps them).
 Runs as root (Dovecot's master needs it; the mail is owned by the vmail user for Dovecot).
@@ -90,6 +94,7 @@ class Imap:
         self.buf = bytearray()
         self.pos = 0
         self.tagn = 0
+        self.trim = True  # drop consumed input (off while a whole response is kept)
         self.read_response(None)  # greeting
 
     def _recv(self):
@@ -123,7 +128,7 @@ class Imap:
                 break
             line = bytes(self.buf[start:min(eol, start + 64)])
             self.pos = eol + 2
-            if self.pos > (1 << 22):  # nothing before pos is needed any more
+            if self.trim and self.pos > (1 << 22):  # nothing before pos is needed any more
                 del self.buf[:self.pos]
                 self.pos = 0
             if tag is None:
@@ -142,6 +147,45 @@ class Imap:
             raise RuntimeError(f"{text[:40]!r} failed: {line!r}")
         return nbytes, fetches
 
+    def timed_command(self, text):
+        """Like command(), for the timed FETCH: while the server sends, the client only
+        receives and looks for the tagged line, so a slow client does not set the wall time;
+        the literal-aware parse that counts FETCH responses (and checks that the tagged line
+        found was not inside a literal) runs after the clock stops. Returns (seconds,
+        bytes, FETCH responses)."""
+        self.tagn += 1
+        tag = b"A%d" % self.tagn
+        marker = b"\r\n" + tag + b" "
+        assert self.pos == len(self.buf), "unread input before the timed command"
+        chunks = []
+        tail = b""
+        found = False
+        t0 = time.perf_counter()
+        self.sock.sendall(tag + b" " + text + b"\r\n")
+        while True:
+            chunk = self.sock.recv(1 << 20)
+            if not chunk:
+                raise RuntimeError("server closed the connection")
+            chunks.append(chunk)
+            if not found:
+                window = tail + chunk[:len(marker)]
+                if marker in window or marker in chunk or (len(chunks) == 1 and chunk.startswith(tag + b" ")):
+                    found = True
+                tail = (tail + chunk)[-len(marker):] if len(chunk) < len(marker) else chunk[-len(marker):]
+            if found and chunk.endswith(b"\r\n"):
+                break
+        seconds = time.perf_counter() - t0
+        self.buf = bytearray(b"".join(chunks))
+        self.pos = 0
+        self.trim = False
+        line, nbytes, fetches = self.read_response(tag)
+        self.trim = True
+        if self.pos != len(self.buf):
+            raise RuntimeError("the tagged line found was not the end of the response")
+        if not line.startswith(tag + b" OK"):
+            raise RuntimeError(f"{text[:40]!r} failed: {line!r}")
+        return seconds, len(self.buf), fetches
+
     def close(self):
         try:
             self.command(b"LOGOUT")
@@ -150,7 +194,79 @@ class Imap:
         self.sock.close()
 
 
-def one_session(port, cpu_pids_fn):
+def parse_fetches(data):
+    """{uid: parsed FETCH data} from a raw response: nested lists of atoms, with quoted
+    strings and literals both as ('s', bytes) so that equal values compare equal however
+    the server chose to send them."""
+    out = {}
+    i, n = 0, len(data)
+
+    def value():
+        nonlocal i
+        c = data[i]
+        if c == 0x28:  # (
+            i += 1
+            items = []
+            while True:
+                while data[i] == 0x20:
+                    i += 1
+                if data[i] == 0x29:
+                    i += 1
+                    return items
+                items.append(value())
+        if c == 0x22:  # "
+            i += 1
+            b = bytearray()
+            while data[i] != 0x22:
+                if data[i] == 0x5C:
+                    i += 1
+                b.append(data[i])
+                i += 1
+            i += 1
+            return ("s", bytes(b))
+        if c == 0x7B:  # {n}CRLF
+            j = data.index(b"}", i)
+            size = int(data[i + 1:j])
+            i = j + 3
+            i += size
+            return ("s", bytes(data[i - size:i]))
+        j = i
+        while data[j] not in b" ()\r":
+            if data[j] == 0x5B:  # BODY[...] style atoms keep their brackets
+                j = data.index(b"]", j)
+            j += 1
+        atom = bytes(data[i:j])
+        i = j
+        return atom.upper() if atom.upper() == b"NIL" else atom
+
+    while i < n:
+        if data.startswith(b"* ", i):
+            j = data.index(b" ", i + 2)
+            if data.startswith(b" FETCH (", j):
+                i = j + 7
+                items = value()
+                d = dict(zip(items[0::2], items[1::2]))
+                out[int(d[b"UID"])] = d
+        nl = data.index(b"\r\n", i)
+        i = nl + 2
+    return out
+
+
+def compare(a_name, a_raw, b_name, b_raw, show=3):
+    a, b = parse_fetches(a_raw), parse_fetches(b_raw)
+    diffs = []
+    for uid in sorted(set(a) | set(b)):
+        for item in (b"FLAGS", b"ENVELOPE", b"BODYSTRUCTURE"):
+            x = a.get(uid, {}).get(item)
+            y = b.get(uid, {}).get(item)
+            if x != y:
+                diffs.append((uid, item, x, y))
+    for uid, item, x, y in diffs[:show]:
+        print(f"  differs: UID {uid} {item.decode()}\n    {a_name}: {x!r:.600}\n    {b_name}: {y!r:.600}")
+    return len({d[0] for d in diffs}), len(a)
+
+
+def one_session(port, cpu_pids_fn, keep_raw=False):
     """LOGIN, SELECT (timed), timed FETCH with server CPU, LOGOUT."""
     c = Imap(port)
     c.command(b"LOGIN %s %s" % (USER.encode(), PASSWORD.encode()))
@@ -159,13 +275,13 @@ def one_session(port, cpu_pids_fn):
     select_ms = (time.perf_counter() - t0) * 1000
     pids = cpu_pids_fn()
     cpu0 = cpu_ticks(pids)
-    t0 = time.perf_counter()
-    nbytes, fetches = c.command(FETCH_CMD)
-    wall_ms = (time.perf_counter() - t0) * 1000
+    seconds, nbytes, fetches = c.timed_command(FETCH_CMD)
+    wall_ms = seconds * 1000
     cpu_ms = (cpu_ticks(pids) - cpu0) * TICK_MS
+    raw = bytes(c.buf) if keep_raw else None
     c.close()
     return {"select_ms": select_ms, "wall_ms": wall_ms, "cpu_ms": cpu_ms, "bytes": nbytes,
-            "fetches": fetches}
+            "fetches": fetches, "raw": raw}
 
 
 def wait_port(port, pid_alive, what, log_path):
@@ -352,7 +468,7 @@ service imap-login {{
 def run_server(server, runs, messages):
     results = []
     for i in range(runs + 1):
-        r = one_session(server.port, server.cpu_pids)
+        r = one_session(server.port, server.cpu_pids, keep_raw=(i == runs))
         kind = "cold" if i == 0 else f"cached{i}"
         if r["fetches"] != messages:
             raise RuntimeError(f"{server.name} {kind}: {r['fetches']} FETCH responses, "
@@ -420,6 +536,11 @@ def main():
             res["dovecot"] = run_server(dv, args.cached_runs, args.messages)
             dv.stop()
 
+        if "dovecot" in res:
+            ndiff, total = compare("mailbridge", res["mailbridge"][-1]["raw"],
+                                   "dovecot", res["dovecot"][-1]["raw"])
+            print(f"same FLAGS/ENVELOPE/BODYSTRUCTURE as Dovecot: {total - ndiff} of {total} "
+                  f"messages ({ndiff} differ)", flush=True)
         s = {k: summary(v) for k, v in res.items()}
         kv = []
         for name, v in s.items():
