@@ -5,6 +5,13 @@
 // the uidlist written) and warm open (uidlist present, fresh process state), and prints the
 // bytes per message of the shared in-memory state. Message bodies are never read.
 // Compare with Dovecot on the same tree: tests/bench/store_open_dovecot.sh DIR.
+//   store_open --append N DIR
+// A/B of the APPEND disk path (FolderDisk, fsync on), N appends per folder, 1 and 4 folders
+// appending at once (4: libuv's default pool size), the two orders alternating in blocks of
+// 10: "serial" = save() then commit_new() (file fsync, rename, cur/ fsync, then the uidlist
+// record's fdatasync: three flushes in a row), "overlap" = write_tmp(), publish() on a second
+// thread beside commit_new() (what MaildirMailbox::append does). Prints p50/p99 per append.
+// DIR is a scratch directory (folders f0..f3 are made in it; remove it afterwards).
 //   store_open --relogin N DIR
 // Times what a POP3 login costs the store on an existing Maildir (DIR must hold one; use a
 // copy): N x (open_user, open INBOX, rescan, snapshot messages(), release), in one process,
@@ -24,6 +31,9 @@
 #include <string>
 #include <vector>
 
+#include <thread>
+
+#include "gateway/store/maildir/folder_disk.hpp"
 #include "gateway/store/maildir/maildir_mailbox.hpp"
 #include "gateway/store/registry.hpp"
 
@@ -141,22 +151,84 @@ void relogin(const std::string& dir, int n, std::uint64_t linger_ms) {
   uv_loop_close(&loop);
 }
 
+// One append on `disk`; returns its latency in ms.
+double append_once(maildir::FolderDisk& disk, Uid& next_uid, bool overlap, int k) {
+  std::string msg = "From: bench@example.org\r\nSubject: append " + std::to_string(k) + "\r\n\r\nHello.\r\n";
+  auto t0 = std::chrono::steady_clock::now();
+  if (!overlap) {
+    auto saved = disk.save(msg, 0, 0, std::nullopt);
+    if (!saved) std::exit(1);
+    auto c = disk.commit_new({*saved}, next_uid);
+    if (!c || !*c) std::exit(1);
+    next_uid = (*c)->next_uid;
+  } else {
+    auto pending = disk.write_tmp(msg, 0, 0, std::nullopt);
+    if (!pending) std::exit(1);
+    StoreResult<void> published;
+    std::thread side([&] { published = maildir::FolderDisk::publish(*pending); });
+    auto c = disk.commit_new({pending->saved}, next_uid, [&] { side.join(); });
+    if (side.joinable()) side.join();
+    if (!published || !c || !*c) std::exit(1);
+    disk.note_published(*pending);
+    next_uid = (*c)->next_uid;
+  }
+  (void)disk.take_touched();
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void append_bench(const std::string& dir, int n) {
+  for (int folders : {1, 4}) {
+    std::vector<double> lat[2];
+    std::vector<std::thread> threads;
+    std::vector<std::vector<double>> per(static_cast<std::size_t>(folders) * 2);
+    for (int f = 0; f < folders; ++f) {
+      threads.emplace_back([&, f] {
+        std::string d = dir + "/f" + std::to_string(f) + "x" + std::to_string(folders);
+        maildir::FolderDisk disk(d, /*fsync=*/true, /*create_if_missing=*/true);
+        auto first = disk.sync(maildir::MessageTable{}, 0, 1);
+        if (!first) std::exit(1);
+        Uid next = first->next_uid;
+        for (int k = 0; k < n; ++k) {
+          bool overlap = (k / 10) % 2 == 1;
+          per[static_cast<std::size_t>(f * 2 + (overlap ? 1 : 0))].push_back(append_once(disk, next, overlap, k));
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    for (std::size_t i = 0; i < per.size(); ++i) lat[i % 2].insert(lat[i % 2].end(), per[i].begin(), per[i].end());
+    for (int m = 0; m < 2; ++m) {
+      auto& v = lat[m];
+      std::sort(v.begin(), v.end());
+      auto pct = [&](double p) { return v[std::min(v.size() - 1, static_cast<std::size_t>(p * static_cast<double>(v.size())))]; };
+      std::printf("  append, %d folder%s at once, %-7s: %zu appends, p50 %.2f ms, p90 %.2f ms, p99 %.2f ms\n", folders,
+                  folders > 1 ? "s" : " ", m ? "overlap" : "serial", v.size(), pct(0.5), pct(0.9), pct(0.99));
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int n = 100000;
   int relogins = 0;
   int warm_only = 0;
+  int appends = 0;
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) n = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--relogin") == 0 && i + 1 < argc) relogins = std::atoi(argv[++i]);
     else if (std::strcmp(argv[i], "--warm") == 0 && i + 1 < argc) warm_only = std::atoi(argv[++i]);
+    else if (std::strcmp(argv[i], "--append") == 0 && i + 1 < argc) appends = std::atoi(argv[++i]);
     else dir = argv[i];
   }
   if (relogins > 0 && !dir.empty()) {
     relogin(dir, relogins, 0);
     relogin(dir, relogins, 30000);
+    return 0;
+  }
+  if (appends > 0 && !dir.empty()) {
+    ::mkdir(dir.c_str(), 0700);
+    append_bench(dir, appends);
     return 0;
   }
   if (warm_only > 0 && !dir.empty()) {
