@@ -162,6 +162,11 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   // `would_block`: read it with read() on the pool.
   enum class ChunkStep { more, stop, would_block };
   ChunkStep send_chunk_now();
+  // A RETR/TOP marks the session busy without pausing the connection's reads: most finish
+  // inside the call that started them (page-cache hits), and a pause + resume costs two
+  // epoll_ctl calls per message. This pauses them once the command really waits (pool
+  // read, output back-pressure, the \Seen store), before control returns to the loop.
+  void pause_while_waiting();
   void on_chunk(store::StoreResult<std::string> result);
   void transfer_done();
   void apply_seen(std::vector<store::Uid> uids);
@@ -199,10 +204,6 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   std::uint32_t live_count_ = 0;    // messages not marked deleted
   std::uint64_t live_size_ = 0;
   std::optional<Transfer> transfer_;
-  // RETR output buffer (response line + a stuffed chunk + terminator), grown to what the
-  // largest chunk needed and kept for the session: no allocation per message.
-  std::unique_ptr<char[]> retr_buf_;
-  std::size_t retr_cap_ = 0;
   unsigned sync_retr_depth_ = 0;  // nested synchronous RETRs (read_next_chunk)
   // Message index of the RETR in progress; set when it is dispatched, cleared by any -ERR,
   // and turned into Message::retrieved when the command completes (finish_async).

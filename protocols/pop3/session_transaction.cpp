@@ -20,6 +20,20 @@ namespace {
 
 std::atomic<int> g_pool_stream{-1};  // -1: not decided yet (environment), 0 off, 1 on
 
+// RETR's output buffer (pipelined answers + status line + a stuffed chunk + terminator):
+// one per loop thread, shared by its sessions, because send() has taken (written or
+// copied) the bytes when it returns. Grown to the largest need and kept: no allocation per
+// message, no per-session 128 KB, and it stays in the cache across sessions.
+char* retr_buffer(std::size_t need) {
+  thread_local std::unique_ptr<char[]> t_buf;
+  thread_local std::size_t t_cap = 0;
+  if (t_cap < need) {
+    t_cap = std::max(need, t_cap * 2);
+    t_buf = std::make_unique_for_overwrite<char[]>(t_cap);
+  }
+  return t_buf.get();
+}
+
 void append_number(std::string& out, std::uint64_t v) {
   char buf[24];
   char* end = buf + sizeof buf;
@@ -146,7 +160,7 @@ void Pop3Session::cmd_retr_top(const Command& cmd, bool is_retr) {
   t.is_retr = is_retr;
   t.writer = BodyWriter(lines);
   transfer_.emplace(std::move(t));
-  set_busy(true);
+  busy_ = true;  // reads paused only if it comes to wait (pause_while_waiting)
   read_next_chunk();
 }
 
@@ -176,6 +190,7 @@ void Pop3Session::read_next_chunk() {
   }
   Transfer& t = *transfer_;
   t.requested = t.pool_stream ? kPoolChunk : kReadChunk;
+  pause_while_waiting();
   mailbox_->read(t.uid, t.offset, t.requested,
                  guarded([this](store::StoreResult<std::string> r) { on_chunk(std::move(r)); }));
 }
@@ -188,11 +203,7 @@ Pop3Session::ChunkStep Pop3Session::send_chunk_now() {
   // its wire octets) and the terminator, in one buffer and one send().
   const std::size_t head = out_.size() + (t.header_sent ? 0 : 32);
   const std::size_t need = head + 2 * want + BodyWriter::kMaxFinish + 2;
-  if (retr_cap_ < need) {
-    retr_cap_ = std::max(need, retr_cap_ * 2);
-    retr_buf_ = std::make_unique_for_overwrite<char[]>(retr_cap_);
-  }
-  char* buf = retr_buf_.get();
+  char* buf = retr_buffer(need);
   std::size_t used = 0;
   if (!t.header_sent) {
     // Built aside and committed only once the chunk is in hand: on "would block" the pool
@@ -229,9 +240,17 @@ Pop3Session::ChunkStep Pop3Session::send_chunk_now() {
   if (!active()) return ChunkStep::stop;
   if (sink_.output_queued() > proto::kOutputHighWater) {
     t.waiting_writable = true;  // resumed by on_writable()
+    pause_while_waiting();
     return ChunkStep::stop;
   }
   return ChunkStep::more;
+}
+
+void Pop3Session::pause_while_waiting() {
+  if (!paused_) {
+    paused_ = true;
+    sink_.pause_reading();
+  }
 }
 
 void Pop3Session::on_chunk(store::StoreResult<std::string> result) {
@@ -312,6 +331,7 @@ void Pop3Session::transfer_done() {
       if (info != nullptr && (info->flags & store::kSeen) == 0) {
         // The next command waits until \Seen is stored: a QUIT right after a RETR answered
         // from the page cache must not overtake it (the flag is on disk when +OK arrives).
+        pause_while_waiting();
         return apply_seen({t.uid});
       }
     } else if (settings_.seen_on_retr == SeenOnRetr::quit) {
