@@ -17,6 +17,7 @@
 // (§7.4.1); UID FETCH may send them at the end.
 #include <algorithm>
 
+#include "protocols/imap/commands/structure_cache.hpp"
 #include "protocols/imap/render/render.hpp"
 #include "protocols/imap/render/section.hpp"
 #include "protocols/imap/response.hpp"
@@ -29,12 +30,7 @@ namespace {
 
 constexpr std::uint64_t kInMemoryLimit = 256 * 1024;  // read small messages whole
 constexpr std::size_t kChunk = 64 * 1024;             // streaming read / send unit
-constexpr std::uint64_t kSyncLoadLimit = 2 * 1024 * 1024;  // load_text() on the loop up to this
 constexpr std::size_t kBatch = 64 * 1024;             // send out_ once it grows past this
-// Structures parsed by this FETCH are handed to the store's cache in batches of about this
-// many bytes (and at the end): each cache_put while no write is queued serializes the whole
-// cache file, so one put per message made a cold FETCH 1:* quadratic in the mailbox size.
-constexpr std::size_t kCachePutBatch = 16 * 1024 * 1024;
 
 render::SectionSpec to_spec(const Section& s) {
   render::SectionSpec spec;
@@ -87,7 +83,7 @@ bool sets_seen(const FetchAtt& a) {
 class FetchJob final : public Job {
  public:
   FetchJob(ImapSession& s, std::vector<store::Uid> uids, std::vector<FetchAtt> atts, bool uid_cmd)
-      : s_(s), mailbox_(s.mailbox_ptr()), uids_(std::move(uids)), atts_(std::move(atts)) {
+      : s_(s), cache_puts_(s.mailbox_ptr()), uids_(std::move(uids)), atts_(std::move(atts)) {
     bool has_uid = false;
     for (const auto& a : atts_) {
       need_structure_ = need_structure_ || needs_structure(a);
@@ -135,11 +131,6 @@ class FetchJob final : public Job {
 
   void resume() override { run(); }
 
-  // A FETCH cut short (connection closed) still keeps what it parsed.
-  ~FetchJob() override { flush_cache_puts(); }
-  FetchJob(const FetchJob&) = delete;
-  FetchJob& operator=(const FetchJob&) = delete;
-
  private:
   void run();
   void end_message();
@@ -152,13 +143,11 @@ class FetchJob final : public Job {
             std::uint32_t seq);
   bool emit_bytes(store::Uid uid, std::uint64_t offset, std::uint64_t length);
   bool stream(store::Uid uid);
-  void flush_cache_puts();
 
   ImapSession& s_;
-  // Held so the batched cache puts can be made even after the session let go of it.
-  store::MailboxPtr mailbox_;
-  std::vector<std::pair<store::Uid, std::string>> cache_puts_;
-  std::size_t cache_put_bytes_ = 0;
+  // Parsed structures on their way to the store's cache; a FETCH cut short (connection
+  // closed) still puts what it parsed.
+  CachePutBatch cache_puts_;
   std::vector<store::Uid> uids_;
   std::vector<FetchAtt> atts_;
   std::vector<store::Uid> seen_changed_;
@@ -196,33 +185,17 @@ void FetchJob::end_message() {
   ++index_;
 }
 
-void FetchJob::flush_cache_puts() {
-  if (mailbox_ != nullptr) {
-    for (auto& [uid, value] : cache_puts_)
-      mailbox_->cache_put(uid, store::CacheField::mime_structure, std::move(value));
-  }
-  cache_puts_.clear();
-  cache_put_bytes_ = 0;
-}
-
 bool FetchJob::load_text(store::Uid uid, std::uint64_t size) {
-  // Page-cache hit: the whole message in one synchronous copy, no thread-pool round trip
-  // (a cold FETCH 1:* ENVELOPE BODYSTRUCTURE otherwise waits for the pool once per message).
-  // Larger messages go to the pool so that one copy never holds the loop for long.
-  if (size <= kSyncLoadLimit) {
-    const auto n = static_cast<std::size_t>(size);
-    text_.resize(n);
-    if (auto now = s_.mailbox().read_now(uid, 0, n, text_.data(), 0)) {
-      if (!*now) {
-        missing_ = true;  // expunged meanwhile: leave it out of the response
-        end_message();
-      } else {
-        text_.resize(std::min((*now)->written, n));
-        text_loaded_ = true;
-      }
-      return false;
+  // Small and in the page cache: one synchronous copy, no thread-pool round trip (a cold
+  // FETCH 1:* ENVELOPE BODYSTRUCTURE otherwise waits for the pool once per message).
+  if (auto now = read_small_now(s_.mailbox(), uid, 0, size, text_)) {
+    if (*now) {
+      text_loaded_ = true;
+    } else {
+      missing_ = true;  // expunged meanwhile: leave it out of the response
+      end_message();
     }
-    text_.clear();
+    return false;
   }
   busy_io_ = true;
   s_.begin_async();
@@ -456,10 +429,7 @@ void FetchJob::run() {
           structure_ = mime::parse_message(text_);
           // Cache the renderings too: a later FETCH ENVELOPE BODYSTRUCTURE is a copy.
           render::memoize(*structure_);
-          std::string value = mime::serialize(*structure_);
-          cache_put_bytes_ += value.size();
-          cache_puts_.emplace_back(uid, std::move(value));
-          if (cache_put_bytes_ >= kCachePutBatch) flush_cache_puts();
+          cache_puts_.put(uid, mime::serialize(*structure_));
         }
       }
       // Whole-message literals (BODY[], RFC822) stream from the store; only sections and
@@ -493,7 +463,7 @@ void FetchJob::run() {
     end_message();
     if (out.size() >= kBatch) s_.send_out();
   }
-  flush_cache_puts();
+  cache_puts_.flush();
   if (missing_) {
     s_.finish("NO", "[EXPUNGEISSUED] Some of the requested messages no longer exist");
   } else {

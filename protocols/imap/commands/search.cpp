@@ -11,6 +11,7 @@
 // is sorted on them, ties by sequence number.
 #include <algorithm>
 
+#include "protocols/imap/commands/structure_cache.hpp"
 #include "protocols/imap/render/render.hpp"
 #include "protocols/imap/response.hpp"
 #include "protocols/imap/session_impl.hpp"
@@ -110,7 +111,8 @@ class SearchJob final : public Job {
  public:
   SearchJob(ImapSession& s, SearchArgs args, bool uid_cmd, std::vector<SortKey> sort_keys = {},
             bool thread = false, bool references = false)
-      : s_(s), key_(std::move(args.key)), uid_cmd_(uid_cmd), extended_(args.extended),
+      : s_(s), cache_puts_(s.mailbox_ptr()), key_(std::move(args.key)), uid_cmd_(uid_cmd),
+        extended_(args.extended),
         returns_(args.returns), sort_keys_(std::move(sort_keys)), thread_(thread),
         references_(references) {
     // THREAD=ORDEREDSUBJECT (RFC 5256 §2.1) sorts by base subject, then sent date.
@@ -126,7 +128,9 @@ class SearchJob final : public Job {
  private:
   bool eval(const SearchKey& k, const MessageContext& m);
   bool match_text(const MessageContext& m, std::string_view needle, bool header, bool body);
-  void load(store::Uid uid, std::uint64_t offset, std::uint64_t size);
+  // Loads the range into data_; true when that goes on asynchronously (run() is called
+  // again when done), false when data_ holds it already.
+  bool load(store::Uid uid, std::uint64_t offset, std::uint64_t size);
   void respond();
   void respond_sorted();
   SortEntry sort_entry(const MessageContext& m) const;
@@ -136,6 +140,7 @@ class SearchJob final : public Job {
   }
 
   ImapSession& s_;
+  CachePutBatch cache_puts_;  // structures parsed here, on their way to the store's cache
   SearchKey key_;
   bool uid_cmd_;
   bool extended_;
@@ -154,7 +159,12 @@ class SearchJob final : public Job {
   std::optional<mime::MessageStructure> structure_;
 };
 
-void SearchJob::load(store::Uid uid, std::uint64_t offset, std::uint64_t size) {
+bool SearchJob::load(store::Uid uid, std::uint64_t offset, std::uint64_t size) {
+  // Small and in the page cache: no thread-pool round trip per message.
+  if (auto now = read_small_now(s_.mailbox(), uid, offset, size, data_)) {
+    loaded_ = true;  // an unreadable message matches as if empty, as below
+    return false;
+  }
   s_.begin_async();
   s_.mailbox().read(uid, offset, static_cast<std::size_t>(size),
                     s_.guarded([this](store::StoreResult<std::string> r) {
@@ -162,6 +172,7 @@ void SearchJob::load(store::Uid uid, std::uint64_t offset, std::uint64_t size) {
                       loaded_ = true;
                       run();
                     }));
+  return true;
 }
 
 bool SearchJob::match_text(const MessageContext& m, std::string_view needle, bool header,
@@ -297,18 +308,17 @@ void SearchJob::run() {
       }
       if (!loaded_) {
         // Headers only and the structure is known: read just the header block.
-        if ((need_ & kNeedBody) == 0 && structure_) {
-          load(uid, structure_->root.header.offset, structure_->root.header.size);
-        } else {
-          load(uid, 0, info->size);
-        }
-        return;
+        const bool pending = (need_ & kNeedBody) == 0 && structure_
+                                 ? load(uid, structure_->root.header.offset,
+                                        structure_->root.header.size)
+                                 : load(uid, 0, info->size);
+        if (pending) return;
       }
       bool whole = (need_ & kNeedBody) != 0 || !structure_;
       if (!structure_ && whole) {
         structure_ = mime::parse_message(data_);
         render::memoize(*structure_);
-        mb.cache_put(uid, store::CacheField::mime_structure, mime::serialize(*structure_));
+        cache_puts_.put(uid, mime::serialize(*structure_));
       }
       if (whole) {
         m.text = data_;
@@ -334,6 +344,7 @@ void SearchJob::run() {
     data_.clear();
     ++index_;
   }
+  cache_puts_.flush();
   if (sort_keys_.empty()) {
     respond();
   } else {

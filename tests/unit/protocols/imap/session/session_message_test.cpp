@@ -4,6 +4,11 @@
 // STORE, SEARCH, COPY, MOVE, EXPUNGE, UID EXPUNGE, CLOSE, UNSELECT, back-pressure.
 #include "tests/unit/protocols/imap/session/session_fixture.hpp"
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 namespace mb::imap::test {
 namespace {
 
@@ -68,6 +73,54 @@ TEST_F(MessageTest, FetchEnvelopeAndBodystructure) {
   // A second fetch is served from the structure cache: same answer.
   std::string again = c.cmd("d FETCH 2 (BODYSTRUCTURE)");
   EXPECT_EQ(again.substr(0, again.find("d OK")), first.substr(0, first.find("b OK")));
+}
+
+// Rewrites every message file of alice's INBOX in place, same size, "Hello" -> "Jello": what
+// FETCH ENVELOPE answers afterwards shows whether it came from the structure cache.
+void rewrite_subjects(const std::filesystem::path& root) {
+  for (const auto& e : std::filesystem::directory_iterator(root / "mail/alice/Maildir/cur")) {
+    std::string text;
+    {
+      std::ifstream in(e.path(), std::ios::binary);
+      text.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    auto at = text.find("Subject: Hello");
+    if (at == std::string::npos) continue;
+    text[at + 9] = 'J';
+    std::ofstream(e.path(), std::ios::binary | std::ios::trunc) << text;
+  }
+}
+
+// FETCH and SEARCH over many messages hand the structures they parse to the store's cache in
+// batches (structure_cache.hpp); the last batch goes when the command ends, so a later
+// ENVELOPE comes from the cache (the rewritten files are not read) and the cache file is
+// written.
+TEST_F(MessageTest, WholeMailboxFetchPutsEveryStructureInTheCache) {
+  Client& c = selected();
+  std::string r = c.cmd("a FETCH 1:* (ENVELOPE)");
+  EXPECT_THAT(r, HasSubstr("* 3 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello\""));
+  rewrite_subjects(root_);
+  r = c.cmd("b FETCH 1:* (ENVELOPE)");
+  EXPECT_THAT(r, HasSubstr("* 1 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello\""));
+  EXPECT_THAT(r, HasSubstr("* 3 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello\""));
+  EXPECT_THAT(r, Not(HasSubstr("Jello")));
+  EXPECT_TRUE(run_until([&] {
+    return std::filesystem::exists(root_ / "mail/alice/Maildir/mailbridge-cache");
+  }));
+}
+
+TEST_F(MessageTest, TextSearchPutsEveryStructureInTheCache) {
+  Client& c = selected();
+  // BODY needs the whole message: each one is parsed and its structure cached.
+  std::string r = c.cmd("a SEARCH BODY world");
+  EXPECT_THAT(r, HasSubstr("* SEARCH 1 3\r\n"));
+  rewrite_subjects(root_);
+  r = c.cmd("b FETCH 1:* (ENVELOPE)");
+  EXPECT_THAT(r, HasSubstr("* 3 FETCH (ENVELOPE (\"Mon, 7 Feb 1994 21:52:25 -0800\" \"Hello\""));
+  EXPECT_THAT(r, Not(HasSubstr("Jello")));
+  // The header itself is read from the file, as it is now.
+  r = c.cmd("c SEARCH SUBJECT jello");
+  EXPECT_THAT(r, HasSubstr("* SEARCH 1 3\r\n"));
 }
 
 TEST_F(MessageTest, FetchBodySectionsAndPartials) {
