@@ -43,6 +43,9 @@ inline constexpr unsigned kMaxConsecutiveErrors = 10;
 inline constexpr std::size_t kMaxBufferedInput = 256 * 1024;
 // RETR/TOP read size from the store.
 inline constexpr std::size_t kReadChunk = 64 * 1024;
+// RETR read size from the page cache on the loop (send_chunk_now): one write per 128 KB of a
+// large message; the (one per loop) output buffer holds twice that, stuffed.
+inline constexpr std::size_t kNowChunk = 128 * 1024;
 // Pipelined RETRs completed synchronously from inside one another (see read_next_chunk).
 inline constexpr unsigned kMaxSyncRetrDepth = 8;
 // Read size on the thread pool for the rest of a RETR whose first chunk was served from the

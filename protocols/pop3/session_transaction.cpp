@@ -198,7 +198,7 @@ void Pop3Session::read_next_chunk() {
 Pop3Session::ChunkStep Pop3Session::send_chunk_now() {
   Transfer& t = *transfer_;
   const std::uint64_t left = t.size > t.offset ? t.size - t.offset : 0;
-  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kReadChunk));
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(left, kNowChunk));
   // The response so far (pipelined answers, the +OK line), the stuffed chunk (at most twice
   // its wire octets) and the terminator, in one buffer and one send().
   const std::size_t head = out_.size() + (t.header_sent ? 0 : 32);

@@ -242,7 +242,7 @@ TEST_F(MaildirSessionTest, WrongPasswordAndLargeMessage) {
 }
 
 // A large LF-stored message whose rest is read on the thread pool (kPoolChunk reads after
-// the first kReadChunk from the page cache), with dot lines right at the edges of those reads
+// the first kNowChunk from the page cache), with dot lines right at the edges of those reads
 // (first octet of a chunk, last octet of one, CR | LF split across two) and between them: the
 // same bytes whether the rest streams from the pool, from the page cache on the loop, or
 // everything comes from the pool (uncached fallback).
@@ -253,27 +253,23 @@ TEST_F(MaildirSessionTest, LargeRetrSameBytesOnEveryReadPath) {
     stored.append(1 + rng() % 90, static_cast<char>('a' + rng() % 26));
     stored += '\n';
   }
-  // Wire offsets == stored offsets + the CRs inserted before them: place dots where the
-  // wire form puts them at a read edge. Line starts at wire k * chunk.
-  auto wire_of = [](const std::string& lf) {
-    std::string w;
-    for (char ch : lf) {
-      if (ch == '\n') w += '\r';
-      w += ch;
-    }
-    return w;
-  };
-  std::string wire = wire_of(stored);
-  for (std::size_t edge : {kReadChunk, kReadChunk + kPoolChunk, kReadChunk + 2 * kPoolChunk,
-                           kReadChunk + 3 * kPoolChunk, kReadChunk + 4 * kPoolChunk}) {
-    for (std::size_t at : {edge, edge - 1, edge + 1, edge + 2}) {
-      // The line starting nearest after wire offset `at` gets a leading dot in the file.
-      std::size_t w = wire.find('\n', at > 0 ? at - 1 : 0);
-      if (w == std::string::npos) continue;
-      std::size_t crs_before = static_cast<std::size_t>(std::count(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(w), '\r'));
-      std::size_t file_pos = w + 1 - crs_before;  // stored offset of the next line's start
-      stored[file_pos] = '.';
-      wire = wire_of(stored);
+  // The wire form inserts a CR before each LF: a line start at wire offset w is at stored
+  // offset w - (LFs before w). Dots go at the line start at or right after every multiple
+  // of 64 KB (kReadChunk; kNowChunk and kNowChunk + n * kPoolChunk are such multiples), one
+  // octet before, and one and two after.
+  std::string wire;
+  for (char ch : stored) {
+    if (ch == '\n') wire += '\r';
+    wire += ch;
+  }
+  for (std::size_t edge = kReadChunk; edge < wire.size(); edge += kReadChunk) {
+    for (std::size_t at : {edge - 1, edge, edge + 1, edge + 2}) {
+      const std::size_t lf = wire.find('\n', at - 1);
+      if (lf == std::string::npos || lf + 1 >= wire.size()) continue;
+      const auto lfs_before = static_cast<std::size_t>(
+          std::count(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(lf + 1), '\n'));
+      wire[lf + 1] = '.';  // a letter before: lengths do not change
+      stored[lf + 1 - lfs_before] = '.';
     }
   }
   std::string stuffed;
