@@ -107,6 +107,16 @@ std::string serialize(const MessageStructure& structure);
 // nullopt on an unknown version or corrupt input (the caller then re-parses the message).
 std::optional<MessageStructure> deserialize(std::string_view data);
 
+// The memoised IMAP renderings of a serialised structure, read without building the tree
+// (views into `data`, valid while it is): a cached FETCH (ENVELOPE BODYSTRUCTURE) needs
+// nothing else, and building the tree was most of its cost. nullopt on an unknown version,
+// input too short for them, or a structure that was serialised without renderings. Only the
+// renderings are checked, not the rest of the entry (deserialize() checks everything).
+struct MemoizedRenderings {
+  std::string_view envelope, body, bodystructure;
+};
+std::optional<MemoizedRenderings> peek_renderings(std::string_view data);
+
 // The named parameter (case-insensitive, name without '*'), RFC 2231 charset-decoded to UTF-8.
 std::optional<std::string> param_value(const std::vector<Param>& params, std::string_view name);
 

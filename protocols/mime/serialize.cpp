@@ -94,6 +94,16 @@ class Reader {
     }
     return fail();
   }
+  std::string_view view() {
+    std::uint64_t n = num();
+    if (!ok_ || n > in_.size() - pos_) {
+      fail();
+      return {};
+    }
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
   std::string str() {
     std::uint64_t n = num();
     if (!ok_ || n > in_.size() - pos_) {
@@ -204,6 +214,20 @@ std::optional<MessageStructure> deserialize(std::string_view data) {
   r.part(s.root, 0);
   if (!r.ok() || !r.at_end()) return std::nullopt;
   return s;
+}
+
+std::optional<MemoizedRenderings> peek_renderings(std::string_view data) {
+  if (data.empty() || data[0] != kVersion) return std::nullopt;
+  Reader r(data.substr(1));
+  r.num();  // size
+  r.num();  // degraded
+  MemoizedRenderings m;
+  m.envelope = r.view();
+  m.body = r.view();
+  m.bodystructure = r.view();
+  if (!r.ok() || m.envelope.empty() || m.body.empty() || m.bodystructure.empty())
+    return std::nullopt;
+  return m;
 }
 
 }  // namespace mb::mime

@@ -100,6 +100,15 @@ class FetchJob final : public Job {
       atts_.insert(atts_.begin(), u);
     }
     if (s.read_only()) set_seen_ = false;
+    // Only ENVELOPE / BODY / BODYSTRUCTURE need the structure, and nothing is streamed (so a
+    // message's response is built in one go): the memoised renderings are copied straight
+    // from the cache entry, no tree is built.
+    renderings_only_ = need_structure_ && !need_bytes_;
+    for (const auto& a : atts_) {
+      if (needs_structure(a) && a.item != FetchItem::envelope && a.item != FetchItem::body &&
+          a.item != FetchItem::bodystructure)
+        renderings_only_ = false;
+    }
   }
 
   void start() {
@@ -156,6 +165,7 @@ class FetchJob final : public Job {
   bool need_text_ = false;  // a byte item other than the whole message (section, header)
   bool set_seen_ = false;
   bool has_flags_ = false;
+  bool renderings_only_ = false;
   bool missing_ = false;
   bool busy_io_ = false;
 
@@ -164,6 +174,9 @@ class FetchJob final : public Job {
   bool in_message_ = false;
   std::size_t att_index_ = 0;
   std::optional<mime::MessageStructure> structure_;
+  // Views into the store's cache entry: used within one synchronous pass over the message
+  // (renderings_only_), before any other session can replace the entry.
+  std::optional<mime::MemoizedRenderings> rendered_;
   std::string text_;
   bool text_loaded_ = false;
   // A literal being streamed: octets still to send, and where they come from.
@@ -176,6 +189,7 @@ void FetchJob::end_message() {
   in_message_ = false;
   att_index_ = 0;
   structure_.reset();
+  rendered_.reset();
   if (text_.capacity() > kInMemoryLimit) {
     std::string().swap(text_);
   } else {
@@ -306,15 +320,27 @@ bool FetchJob::emit(const FetchAtt& att, store::Uid uid, const store::MessageInf
       return true;
     case FetchItem::envelope:
       out += "ENVELOPE ";
-      out += render::envelope(*structure_);
+      if (rendered_) {
+        out += rendered_->envelope;
+      } else {
+        out += render::envelope(*structure_);
+      }
       return true;
     case FetchItem::body:
       out += "BODY ";
-      out += render::body_structure(*structure_, false);
+      if (rendered_) {
+        out += rendered_->body;
+      } else {
+        out += render::body_structure(*structure_, false);
+      }
       return true;
     case FetchItem::bodystructure:
       out += "BODYSTRUCTURE ";
-      out += render::body_structure(*structure_, true);
+      if (rendered_) {
+        out += rendered_->bodystructure;
+      } else {
+        out += render::body_structure(*structure_, true);
+      }
       return true;
     case FetchItem::rfc822:
       out += "RFC822 ";
@@ -417,11 +443,12 @@ void FetchJob::run() {
       continue;
     }
     if (!in_message_) {
-      if (need_structure_ && !structure_) {
+      if (need_structure_ && !structure_ && !rendered_) {
         if (auto cached = mb.cache_get(uid, store::CacheField::mime_structure)) {
-          structure_ = mime::deserialize(*cached);
+          if (renderings_only_) rendered_ = mime::peek_renderings(*cached);
+          if (!rendered_) structure_ = mime::deserialize(*cached);
         }
-        if (!structure_) {
+        if (!structure_ && !rendered_) {
           if (!text_loaded_) {
             if (load_text(uid, info->size)) return;
             continue;

@@ -123,6 +123,33 @@ TEST(Serialize, RejectsCorruptAndUnknownVersion) {
   EXPECT_FALSE(deserialize(blob + "x").has_value());
 }
 
+// peek_renderings() gives the memoised ENVELOPE / BODY / BODYSTRUCTURE of a cache entry
+// without building the tree: the same text render:: gives, nullopt when not memoised,
+// and nullopt (never a read past the end) on a truncated or foreign entry.
+TEST(Serialize, PeekRenderingsWithoutTheTree) {
+  MessageStructure s = parse_message(
+      "Subject: peek\r\nFrom: A <a@b.example>\r\nContent-Type: multipart/mixed; boundary=x\r\n"
+      "\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n");
+  EXPECT_FALSE(peek_renderings(serialize(s)).has_value());  // not memoised
+  imap::render::memoize(s);
+  std::string blob = serialize(s);
+  auto m = peek_renderings(blob);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->envelope, imap::render::envelope(*s.root.envelope));
+  EXPECT_EQ(m->body, imap::render::body_structure(s.root, false));
+  EXPECT_EQ(m->bodystructure, imap::render::body_structure(s.root, true));
+  EXPECT_NE(m->envelope.find("\"peek\""), std::string_view::npos);
+  EXPECT_FALSE(peek_renderings("").has_value());
+  std::string bad = blob;
+  bad[0] = 99;
+  EXPECT_FALSE(peek_renderings(bad).has_value());
+  std::size_t renderings_end =
+      static_cast<std::size_t>(m->bodystructure.data() + m->bodystructure.size() - blob.data());
+  for (std::size_t n = 1; n < renderings_end; ++n) {
+    EXPECT_FALSE(peek_renderings(blob.substr(0, n)).has_value()) << n;
+  }
+}
+
 TEST(Section, FilterHeaderFields) {
   std::string h = "From: a@b\r\nSubject: one\r\n two\r\nTo: c@d\r\n\r\n";
   std::vector<std::string> f = {"subject", "x-none"};
