@@ -268,10 +268,10 @@ void Connection::peer_closed() {
   peer_eof_ = true;
   if (state_ == State::closing) {
     update_reading();
-    if (output_queued() == 0) finish(close_reason_);
+    if (queued_bytes() == 0) finish(close_reason_);
     return;
   }
-  if (state_ != State::open || output_queued() == 0) {
+  if (state_ != State::open || queued_bytes() == 0) {
     abort("peer closed");
     return;
   }
@@ -314,6 +314,11 @@ void Connection::send(std::string_view bytes) {
     if (n > 0) {
       stats_.bytes_out += static_cast<std::uint64_t>(n);
       bytes.remove_prefix(static_cast<std::size_t>(n));
+      turn_bytes_ += static_cast<std::size_t>(n);
+      if (turn_bytes_ >= kTurnBudget) {
+        above_high_ = true;  // the session sees a full queue: on_writable() at the next tick
+        schedule();
+      }
     }
     if (bytes.empty()) {
       if (above_high_) schedule();  // check_writable() from the loop
@@ -323,13 +328,13 @@ void Connection::send(std::string_view bytes) {
   } else {
     pending_.append(bytes);
   }
-  if (output_queued() > server_.limits().output_cap) {
+  if (queued_bytes() > server_.limits().output_cap) {
     abort("client stopped reading");
     return;
   }
   // Armed from the low-water mark up: a session that stops exactly at (not above)
   // kOutputHighWater must still be woken.
-  if (output_queued() >= kOutputLowWater) above_high_ = true;
+  if (queued_bytes() >= kOutputLowWater) above_high_ = true;
   schedule();
 }
 
@@ -339,6 +344,7 @@ void Connection::schedule() {
 
 void Connection::tick() {
   tick_scheduled_ = false;
+  turn_bytes_ = 0;  // a new turn: the other sockets have been polled since
   if (state_ == State::closed) return;
   if (state_ == State::open && tls_ && tls_->has_stash() && !paused_) {
     tls_->use_stash();

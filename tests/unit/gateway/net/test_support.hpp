@@ -43,6 +43,7 @@ struct Observed {
   std::atomic<int> shutdowns{0};
   std::atomic<int> tls_ready{0};
   std::atomic<std::size_t> max_queued{0};
+  std::atomic<std::size_t> max_pump_bytes{0};  // most bytes one STREAM pump() sent
   std::atomic<int> reentrant_closed{0};  // on_closed() called from inside a sink call
   std::string last_peer;
   std::string last_id;
@@ -153,12 +154,15 @@ class EchoSession final : public proto::Session {
   }
   void pump() {
     std::string chunk(64 * 1024, 'x');
+    std::size_t sent = 0;
     while (stream_left_ > 0 && sink_.output_queued() < proto::kOutputHighWater) {
       std::size_t n = std::min<std::size_t>(stream_left_, chunk.size());
       sink_.send(std::string_view(chunk.data(), n));
       stream_left_ -= n;
+      sent += n;
       note_queue();
     }
+    if (sent > obs_.max_pump_bytes) obs_.max_pump_bytes = sent;
   }
   void note_queue() {
     std::size_t q = sink_.output_queued();
