@@ -1,8 +1,6 @@
 // File: gateway/store/maildir/maildir_mailbox.cpp
 #include "gateway/store/maildir/maildir_mailbox.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +9,7 @@
 
 #include "gateway/log/log.hpp"
 #include "gateway/store/detail/pool_work.hpp"
+#include "gateway/store/detail/side_task.hpp"
 #include "gateway/store/mailbox_name.hpp"
 #include "gateway/store/maildir/file_name.hpp"
 #include "gateway/store/maildir/modseq_file.hpp"
@@ -57,39 +56,6 @@ void close_handle(T*& h) {
   }
   h = nullptr;
 }
-
-// Runs `fn` on a short-lived thread of its own until join() (or destruction) waits for it;
-// if no thread can be made, join() runs it inline: correct, only not concurrent. Used for the
-// part of an APPEND that may overlap another disk flush (see append()).
-class SideTask {
- public:
-  explicit SideTask(std::function<void()> fn) : fn_(std::move(fn)) {
-    started_ = ::pthread_create(&tid_, nullptr, &SideTask::entry, this) == 0;
-  }
-  ~SideTask() { join(); }
-  SideTask(const SideTask&) = delete;
-  SideTask& operator=(const SideTask&) = delete;
-  void join() {
-    if (started_) {
-      ::pthread_join(tid_, nullptr);
-      started_ = false;
-      fn_ = nullptr;
-    } else if (fn_) {
-      auto f = std::move(fn_);
-      fn_ = nullptr;
-      f();
-    }
-  }
-
- private:
-  static void* entry(void* self) {
-    static_cast<SideTask*>(self)->fn_();
-    return nullptr;
-  }
-  std::function<void()> fn_;
-  pthread_t tid_{};
-  bool started_ = false;
-};
 
 }  // namespace
 
@@ -551,7 +517,7 @@ void MaildirMailbox::append(AppendRequest request, MailboxObserver* origin,
         // three. commit_new() waits for it before unlocking (folder_disk.hpp: why that order
         // is crash safe and safe against other processes' syncs).
         StoreResult<void> published;
-        SideTask publisher([&] { published = FolderDisk::publish(*pending); });
+        detail::SideTask publisher([&] { published = FolderDisk::publish(*pending); });
         st->commit = disk_.commit_new({*st->saved}, uidnext_, [&] { publisher.join(); });
         publisher.join();
         if (!published) {
