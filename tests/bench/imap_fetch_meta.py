@@ -4,7 +4,7 @@
 Not a ctest test: it prints figures. Standard library only.
 
     tests/bench/imap_fetch_meta.py --server build/release/gateway/mailbridge
-        [--messages 10000] [--cached-runs 5] [--port-base 36400] [--corpus DIR] [--no-dovecot]
+        [--messages 10000] [--cached-runs 10] [--port-base 36400] [--corpus DIR] [--no-dovecot]
     (or MAILBRIDGE=path in the environment instead of --server)
 
 1. Seeds one Maildir of --messages messages with ../shared/bench/loadgen/seed.py (the loadgen
@@ -369,7 +369,11 @@ class Mailbridge(Server):
             self.proc = subprocess.Popen([binary, "--config", cfg], stdout=logf, stderr=logf)
         self.pid = self.proc.pid
         self.port = port
-        wait_port(port, lambda: self.proc.poll() is None, "mailbridge", self.log_path)
+        try:
+            wait_port(port, lambda: self.proc.poll() is None, "mailbridge", self.log_path)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def _reap_nohang(self):
         return self.proc.poll()
@@ -431,13 +435,20 @@ service imap-login {{
         subprocess.run(["dovecot", "-c", self.conf], check=True)
         pidfile = os.path.join(run, "master.pid")
         for _ in range(100):
-            if os.path.exists(pidfile):
+            if os.path.exists(pidfile) and os.path.getsize(pidfile) > 0:
                 break
             time.sleep(0.05)
+        else:
+            subprocess.run(["doveadm", "-c", self.conf, "stop"], check=False)
+            raise RuntimeError(f"dovecot wrote no {pidfile}; see {self.log_path}")
         with open(pidfile) as f:
             self.pid = int(f.read().split()[0])
         self.port = port
-        wait_port(port, self._alive, "dovecot", self.log_path)
+        try:
+            wait_port(port, self._alive, "dovecot", self.log_path)
+        except RuntimeError:
+            self.stop()
+            raise
 
     def cpu_pids(self):
         # The session's `imap` process (one per connection: service_count = 1).
@@ -497,7 +508,7 @@ def main():
     ap.add_argument("--server", default=os.environ.get("MAILBRIDGE"),
                     help="mailbridge binary (release build); or MAILBRIDGE=path")
     ap.add_argument("--messages", type=int, default=10000)
-    ap.add_argument("--cached-runs", type=int, default=5)
+    ap.add_argument("--cached-runs", type=int, default=10)
     ap.add_argument("--port-base", type=int, default=36400)
     ap.add_argument("--corpus", help="keep the seeded corpus here and reuse it next time")
     ap.add_argument("--tmp", default=os.environ.get("TMPDIR", "/tmp"))
