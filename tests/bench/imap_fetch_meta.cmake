@@ -1,6 +1,6 @@
 # Metadata FETCH benchmark (not a ctest test; issue #5): imap_fetch_meta.py seeds a
 # 10,000-message Maildir (../shared/bench/loadgen/seed.py), serves a copy with mailbridge and
-# another with Debian's Dovecot on 127.0.0.1:36400/36401, and times
+# another with Debian's Dovecot on free ports from 127.0.0.1:36400 on, and times
 # UID FETCH 1:* (FLAGS ENVELOPE BODYSTRUCTURE) cold (no index/cache files) and cached, with
 # server CPU and the Dovecot/mailbridge ratios. Figures come from an optimized binary: run
 #   tests/bench/imap_fetch_meta.py --server build/release/gateway/mailbridge [--corpus DIR]

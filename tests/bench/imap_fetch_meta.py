@@ -296,6 +296,25 @@ def wait_port(port, pid_alive, what, log_path):
     raise RuntimeError(f"{what} did not come up on port {port}; see {log_path}")
 
 
+def free_port(first, avoid=()):
+    """The first port from `first` on (100 tried) that can be listened on now: the range is
+    inside Linux's ephemeral range, so another program's client socket may hold one."""
+    for port in range(first, first + 100):
+        if port in avoid:
+            continue
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            s.listen(1)
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError(f"no free port in {first}..{first + 99}")
+
+
 def seed(corpus, messages):
     md = os.path.join(corpus, "Maildir")
     stamp = os.path.join(corpus, f"seeded-{messages}")
@@ -509,7 +528,8 @@ def main():
                     help="mailbridge binary (release build); or MAILBRIDGE=path")
     ap.add_argument("--messages", type=int, default=10000)
     ap.add_argument("--cached-runs", type=int, default=10)
-    ap.add_argument("--port-base", type=int, default=36400)
+    ap.add_argument("--port-base", type=int, default=36400,
+                    help="first port tried (the next free ones are used)")
     ap.add_argument("--corpus", help="keep the seeded corpus here and reuse it next time")
     ap.add_argument("--tmp", default=os.environ.get("TMPDIR", "/tmp"))
     ap.add_argument("--no-dovecot", action="store_true")
@@ -531,7 +551,8 @@ def main():
 
         mb_work = os.path.join(work, "mb")
         copy_tree(src, os.path.join(mb_work, "mail", USER, "Maildir"))
-        mb = Mailbridge(server_bin, mb_work, args.port_base,
+        mb_port = free_port(args.port_base)
+        mb = Mailbridge(server_bin, mb_work, mb_port,
                         os.path.join(mb_work, "mail", "%u", "Maildir"))
         servers.append(mb)
         res = {"mailbridge": run_server(mb, args.cached_runs, args.messages)}
@@ -542,7 +563,7 @@ def main():
             home = os.path.join(dv_work, "home")
             copy_tree(src, os.path.join(home, "Maildir"), owner="vmail")
             subprocess.run(["chown", "vmail:vmail", home], check=True)
-            dv = Dovecot(dv_work, args.port_base + 1, home)
+            dv = Dovecot(dv_work, free_port(args.port_base + 1, avoid=(mb_port,)), home)
             servers.append(dv)
             res["dovecot"] = run_server(dv, args.cached_runs, args.messages)
             dv.stop()
