@@ -34,6 +34,7 @@ Connection::Connection(Server& server, NetStats& stats, uv::Handle<uv_tcp_t> tcp
       tcp_(std::move(tcp)),
       id_(std::move(id)),
       peer_(std::move(peer)),
+      turn_budget_(server.limits().turn_budget),
       idle_timeout_ms_(to_ms(server.limits().idle_timeout)),
       loopback_(loopback) {
   tcp_->data = this;
@@ -315,7 +316,7 @@ void Connection::send(std::string_view bytes) {
       stats_.bytes_out += static_cast<std::uint64_t>(n);
       bytes.remove_prefix(static_cast<std::size_t>(n));
       turn_bytes_ += static_cast<std::size_t>(n);
-      if (turn_bytes_ >= kTurnBudget) {
+      if (turn_bytes_ >= turn_budget_) {
         above_high_ = true;  // the session sees a full queue: on_writable() at the next tick
         schedule();
       }

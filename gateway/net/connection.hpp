@@ -59,17 +59,7 @@ inline constexpr std::size_t kOutputLowWater = 64 * 1024;
 // (uv_try_write from the caller's bytes) instead of being copied to the queue first.
 inline constexpr std::size_t kDirectWriteMin = 4096;
 
-// Fairness between streaming sessions and everyone else on the one loop thread: once a
-// connection has handed this many octets to the kernel in one loop turn, output_queued()
-// reports "above the high-water mark" until its next tick, so a FETCH 1:* BODY[] or a large
-// RETR stops and resumes (on_writable()) on the next turn, after the loop has polled the
-// other sockets. Without it a fast reader on loopback (the kernel takes megabytes at once)
-// let one FETCH of a whole mailbox run tens of milliseconds while LOGINs and SELECTs of other
-// connections waited. imap-fetch c=10 (release, shared machine): LOGIN p50 82-88 ms -> 12-19
-// ms, SELECT 65-82 -> 17-20 ms, msgs/s unchanged within noise; a 512 KB budget gave 12-20 ms
-// but ~15% fewer msgs/s. TLS output is queued (encrypted into the queue) and stops at the
-// high-water mark anyway.
-inline constexpr std::size_t kTurnBudget = 2 * 1024 * 1024;
+// kTurnBudget (server.hpp): how much one connection writes per loop turn.
 
 class Connection final : public proto::SessionSink {
  public:
@@ -88,7 +78,7 @@ class Connection final : public proto::SessionSink {
   // kOutputHighWater + 1: see kTurnBudget.
   std::size_t output_queued() const override {
     const std::size_t q = queued_bytes();
-    return turn_bytes_ >= kTurnBudget ? std::max(q, proto::kOutputHighWater + 1) : q;
+    return turn_bytes_ >= turn_budget_ ? std::max(q, proto::kOutputHighWater + 1) : q;
   }
   void pause_reading() override;
   void resume_reading() override;
@@ -161,6 +151,7 @@ class Connection final : public proto::SessionSink {
   std::string pending_;            // output not yet handed to the kernel
   std::size_t inflight_ = 0;       // bytes in the one outstanding uv_write
   std::size_t turn_bytes_ = 0;     // written directly since the last tick (kTurnBudget)
+  std::size_t turn_budget_;        // ServerLimits::turn_budget (kTurnBudget by default)
   std::uint64_t last_activity_ = 0;  // uv_now() of the last read
   std::uint64_t phase_start_ = 0;    // uv_now() when the handshake / closing phase began
   std::uint32_t idle_timeout_ms_ = 0;
