@@ -69,6 +69,7 @@ class MeteredMailbox final : public store::Mailbox {
   void cache_put(store::Uid uid, store::CacheField f, std::string value) override {
     inner_->cache_put(uid, f, std::move(value));
   }
+  void load_cache(std::function<void()> done) override { inner_->load_cache(std::move(done)); }
 
  private:
   store::MailboxPtr inner_;

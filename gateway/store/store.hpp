@@ -203,8 +203,18 @@ class Mailbox {
   }
 
   // Per-message cache (see CacheField). get is synchronous (in memory); put persists later.
+  // The persisted cache is not read at open (an IDLE session never needs it, and it costs
+  // ~1 KB per message): cache_get sees only entries put in this process until load_cache()
+  // has completed. Puts made before then are kept (they win over the persisted ones).
   virtual std::optional<std::string_view> cache_get(Uid uid, CacheField field) const = 0;
   virtual void cache_put(Uid uid, CacheField field, std::string value) = 0;
+  // Makes cache_get see the persisted cache. The first call reads it on the thread pool;
+  // concurrent callers wait on that one load; once loaded, later calls cost nothing more.
+  // `done` always runs later on the loop, never before load_cache returns (callers may
+  // call it from inside a state machine step and continue in `done`). The caller keeps
+  // itself alive (or guards `done`); the mailbox keeps itself alive until `done` has run.
+  // A load that fails (unreadable file) completes as loaded and empty.
+  virtual void load_cache(std::function<void()> done) = 0;
 };
 
 using MailboxPtr = std::shared_ptr<Mailbox>;

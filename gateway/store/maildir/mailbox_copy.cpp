@@ -2,11 +2,15 @@
 //
 // MaildirMailbox's COPY and MOVE (RFC 4315 COPYUID, RFC 6851) and its per-message cache
 // (store.hpp CacheField): the parts of the shared mailbox state that reach another folder or
-// a side file, apart from its own queue and change handling (maildir_mailbox.cpp).
+// a side file, apart from its own queue and change handling (maildir_mailbox.cpp). The cache
+// file is read only on demand (load_cache: FETCH/SEARCH that need structures), not at open:
+// idle sessions then keep no ~1 KB/message of parsed structures in memory (issue #5).
+#include <cstdio>
 #include <map>
 
-#include "gateway/store/maildir/maildir_mailbox.hpp"
+#include "gateway/store/detail/pool_work.hpp"
 #include "gateway/store/maildir/fs_util.hpp"
+#include "gateway/store/maildir/maildir_mailbox.hpp"
 
 namespace mb::store::maildir {
 
@@ -135,7 +139,57 @@ void MaildirMailbox::cache_put(Uid uid, CacheField field, std::string value) {
   // else: the queued write's completion writes again
 }
 
+void MaildirMailbox::load_cache(std::function<void()> done) {
+  if (cache_state_ == CacheState::loaded) {
+    // Later, as promised (store.hpp): callers continue their state machine in `done`.
+    detail::post(loop_, std::move(done));
+    return;
+  }
+  cache_waiters_.push_back(std::move(done));
+  if (cache_state_ == CacheState::unloaded) start_cache_load();
+}
+
+void MaildirMailbox::start_cache_load() {
+  cache_state_ = CacheState::loading;
+  // Through the operation queue: ordered with the cache writes (none is queued before the
+  // load has completed, see save_cache), and run_next() holds a shared_ptr to us until the
+  // loop half has run, so a mailbox released meanwhile stays alive for it.
+  auto text = std::make_shared<StoreResult<std::optional<std::string>>>();
+  enqueue([this, text] { *text = read_whole_file(dir_ + "/mailbridge-cache"); },
+          [this, text] {
+            // "uid len\n<bytes>\n" records. Entries put since open are newer and win; UIDs
+            // no longer in the table (expunged meanwhile, unknown) are dropped. An unreadable
+            // or damaged file loads as far as it parses: it is only a cache.
+            if (*text && **text) {
+              std::string_view t = ***text;
+              while (!t.empty()) {
+                std::size_t nl = t.find('\n');
+                if (nl == std::string_view::npos) break;
+                unsigned long uid = 0, len = 0;
+                if (std::sscanf(std::string(t.substr(0, nl)).c_str(), "%lu %lu", &uid, &len) != 2) break;
+                if (nl + 1 + len + 1 > t.size()) break;
+                if (find(static_cast<Uid>(uid)))
+                  cache_.try_emplace(static_cast<Uid>(uid), t.substr(nl + 1, len));
+                t.remove_prefix(nl + 1 + len + 1);
+              }
+            }
+            cache_state_ = CacheState::loaded;
+            // A waiter may call load_cache again (answered by a post) or put: both safe here.
+            auto waiters = std::move(cache_waiters_);
+            cache_waiters_.clear();
+            for (auto& w : waiters) w();
+            // Puts made before the load: their write was held back until now.
+            if (cache_dirty_ && !cache_write_queued_) save_cache();
+          });
+}
+
 void MaildirMailbox::save_cache() {
+  // The file is rewritten whole, so it must never be written before the persisted entries
+  // are in cache_: an unloaded cache is loaded first, and the load's completion saves.
+  if (cache_state_ != CacheState::loaded) {
+    if (cache_state_ == CacheState::unloaded) start_cache_load();
+    return;
+  }
   // Written lazily: one queued write covers every put made before it; a put while it is
   // queued marks the cache dirty and the write's completion queues the next one.
   cache_write_queued_ = true;

@@ -133,11 +133,10 @@ void MaildirMailbox::start() {
   watch("new", watch_new_, /*quiet=*/true);
   watch("cur", watch_cur_, /*quiet=*/true);
   auto outcome = std::make_shared<StoreResult<SyncOutcome>>();
-  auto cache_text = std::make_shared<StoreResult<std::optional<std::string>>>();
   auto stored_recent = std::make_shared<Uid>(0);
   auto base_modseq = std::make_shared<ModSeq>(1);
   enqueue(
-      [this, outcome, cache_text, stored_recent, base_modseq] {
+      [this, outcome, stored_recent, base_modseq] {
         *outcome = disk_.sync(table_, uidvalidity_, uidnext_);
         if (*outcome) {
           // Modseqs from the last run (modseq_file.hpp), then a reservation that marks the
@@ -161,13 +160,12 @@ void MaildirMailbox::start() {
             reserve_modseqs((*outcome)->table.size() + 1);
           }
         }
-        if (*outcome) *cache_text = read_whole_file(dir_ + "/mailbridge-cache");
         if (*outcome) {
           auto t = read_whole_file(dir_ + "/" + kRecentFile);
           if (t && *t) *stored_recent = static_cast<Uid>(std::strtoul((*t)->c_str(), nullptr, 10));
         }
       },
-      [this, outcome, cache_text, stored_recent, base_modseq] {
+      [this, outcome, stored_recent, base_modseq] {
         if (!*outcome) {
           failed_ = outcome->error();
           auto it = user_->registry->by_dir.find(dir_);
@@ -184,19 +182,7 @@ void MaildirMailbox::start() {
         if (*stored_recent != 0) recent_from_ = std::min(recent_from_, *stored_recent);
         if (recent_from_ != *stored_recent) save_recent();
         started_ = true;
-        // Per-message cache: "uid len\n<bytes>\n" records; unknown UIDs dropped.
-        if (*cache_text && **cache_text) {
-          std::string_view t = ***cache_text;
-          while (!t.empty()) {
-            std::size_t nl = t.find('\n');
-            if (nl == std::string_view::npos) break;
-            unsigned long uid = 0, len = 0;
-            if (std::sscanf(std::string(t.substr(0, nl)).c_str(), "%lu %lu", &uid, &len) != 2) break;
-            if (nl + 1 + len + 1 > t.size()) break;
-            if (find(static_cast<Uid>(uid))) cache_[static_cast<Uid>(uid)] = std::string(t.substr(nl + 1, len));
-            t.remove_prefix(nl + 1 + len + 1);
-          }
-        }
+        // The per-message cache (mailbridge-cache) is read on demand: load_cache().
         if (watch_new_ <= 0) watch("new", watch_new_, false);
         if (watch_cur_ <= 0) watch("cur", watch_cur_, false);
       });

@@ -96,6 +96,9 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
                                                char line_escape) override;  // mailbox_read.cpp
   std::optional<std::string_view> cache_get(Uid uid, CacheField field) const override;
   void cache_put(Uid uid, CacheField field, std::string value) override;
+  void load_cache(std::function<void()> done) override;  // mailbox_copy.cpp
+  // The persisted cache has been read (tests: an IDLE session must not load it).
+  bool cache_loaded() const { return cache_state_ == CacheState::loaded; }
 
   // A source message for copy_in: its file and what the copy keeps.
   struct CopySource {
@@ -130,6 +133,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   void watch(const std::string& sub, int& token, bool quiet);
   void unwatch();
   void save_cache();  // mailbox_copy.cpp, with copy/move and the cache accessors
+  // Queues the read of the persisted cache (cache_state_ unloaded -> loading).
+  void start_cache_load();
   void save_recent();
 
   std::shared_ptr<UserContext> user_;
@@ -171,6 +176,11 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
     std::vector<std::unique_ptr<WireCursor>> idle;
   };
   std::shared_ptr<ReadState> read_state_ = std::make_shared<ReadState>();
+  // The per-message cache: entries put in this process, plus (once loaded) the persisted
+  // ones. Loaded lazily (load_cache): unloaded -> loading (a queued read) -> loaded.
+  enum class CacheState : std::uint8_t { unloaded, loading, loaded };
+  CacheState cache_state_ = CacheState::unloaded;
+  std::vector<std::function<void()>> cache_waiters_;  // load_cache callers during loading
   std::map<Uid, std::string> cache_;
   bool cache_dirty_ = false;
   bool cache_write_queued_ = false;

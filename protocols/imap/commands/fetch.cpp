@@ -168,6 +168,7 @@ class FetchJob final : public Job {
   bool renderings_only_ = false;
   bool missing_ = false;
   bool busy_io_ = false;
+  bool cache_ready_ = false;  // load_cache() has been asked (need_structure_ only)
 
   std::size_t index_ = 0;
   // Per-message state, reset by end_message().
@@ -420,6 +421,18 @@ bool FetchJob::emit(const FetchAtt& att, store::Uid uid, const store::MessageInf
 void FetchJob::run() {
   if (busy_io_) return;
   store::Mailbox& mb = s_.mailbox();
+  if (need_structure_ && !cache_ready_ && !uids_.empty()) {
+    // The mailbox reads its persisted structures only when a command needs them (idle
+    // sessions never do: issue #5); done comes back later, on the loop.
+    cache_ready_ = true;
+    busy_io_ = true;
+    s_.begin_async();
+    mb.load_cache(s_.guarded([this] {
+      busy_io_ = false;
+      run();
+    }));
+    return;
+  }
   std::string& out = s_.out();
   while (index_ < uids_.size()) {
     if (streaming_) {

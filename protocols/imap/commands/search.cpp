@@ -156,6 +156,7 @@ class SearchJob final : public Job {
   // Loaded content of the current message.
   std::string data_;
   bool loaded_ = false;
+  bool cache_ready_ = false;  // load_cache() has been asked (need_ != kNeedNothing only)
   std::optional<mime::MessageStructure> structure_;
 };
 
@@ -289,6 +290,14 @@ bool SearchJob::eval(const SearchKey& k, const MessageContext& m) {
 
 void SearchJob::run() {
   store::Mailbox& mb = s_.mailbox();
+  if (need_ != kNeedNothing && !cache_ready_ && !uids_.empty()) {
+    // Header/body keys use the cached structures: have the mailbox read them first (it
+    // does not at open: issue #5). Flag-only searches never load them.
+    cache_ready_ = true;
+    s_.begin_async();
+    mb.load_cache(s_.guarded([this] { run(); }));
+    return;
+  }
   while (index_ < uids_.size()) {
     store::Uid uid = uids_[index_];
     const store::MessageInfo* info = mb.find(uid);

@@ -292,6 +292,10 @@ TEST_F(MailboxTest, CachePersistsAcrossReopen) {
   }
   for (int i = 0; i < 5; ++i) uv_run(&loop_, UV_RUN_NOWAIT);
   auto mb = open("INBOX");
+  // Read on demand only (mailbox_cache_test.cpp has the details).
+  bool loaded = false;
+  mb->load_cache([&] { loaded = true; });
+  run_until([&] { return loaded; });
   auto v = mb->cache_get(1, CacheField::mime_structure);
   ASSERT_TRUE(v);
   EXPECT_EQ(*v, std::string_view("(\"text\" \"plain\")\nx", 18));

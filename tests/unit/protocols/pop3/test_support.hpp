@@ -211,6 +211,7 @@ class MemoryMailbox final : public store::Mailbox {
     return std::nullopt;
   }
   void cache_put(store::Uid, store::CacheField, std::string) override {}
+  void load_cache(std::function<void()> done) override { q_.post(std::move(done)); }
 
   std::uint32_t uidvalidity_value = 0x5F00AA01;
   bool fail_mutations = false;

@@ -9,6 +9,8 @@
 #include <iterator>
 #include <string>
 
+#include "gateway/store/maildir/maildir_mailbox.hpp"
+
 namespace mb::imap::test {
 namespace {
 
@@ -107,6 +109,35 @@ TEST_F(MessageTest, WholeMailboxFetchPutsEveryStructureInTheCache) {
   EXPECT_TRUE(run_until([&] {
     return std::filesystem::exists(root_ / "mail/alice/Maildir/mailbridge-cache");
   }));
+}
+
+// Issue #5: the folder's structure cache is read only by commands that need structures; a
+// session that only SELECTs and IDLEs (or fetches flags, searches flags) leaves it unloaded.
+TEST_F(MessageTest, OnlyCommandsThatNeedStructuresLoadTheCache) {
+  Client& c = selected();
+  c.feed("i IDLE\r\n", "+ idling");
+  // The same shared folder state as the session's (one per directory in the process).
+  store::UserStorePtr user;
+  storage_->open_user("alice", "", [&](store::StoreResult<store::UserStorePtr> r) {
+    ASSERT_TRUE(r);
+    user = *r;
+  });
+  ASSERT_TRUE(run_until([&] { return user != nullptr; }));
+  store::MailboxPtr mb;
+  user->open("INBOX", [&](store::StoreResult<store::MailboxPtr> r) {
+    ASSERT_TRUE(r);
+    mb = *r;
+  });
+  ASSERT_TRUE(run_until([&] { return mb != nullptr; }));
+  auto* md = dynamic_cast<store::maildir::MaildirMailbox*>(mb.get());
+  ASSERT_NE(md, nullptr);
+  EXPECT_FALSE(md->cache_loaded());
+  EXPECT_THAT(c.feed("DONE\r\n", "i OK"), HasSubstr("i OK"));
+  EXPECT_THAT(c.cmd("a FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE)"), HasSubstr("a OK"));
+  EXPECT_THAT(c.cmd("b SEARCH UNSEEN LARGER 10"), HasSubstr("b OK"));
+  EXPECT_FALSE(md->cache_loaded());
+  EXPECT_THAT(c.cmd("c FETCH 2 (BODYSTRUCTURE)"), HasSubstr("c OK"));
+  EXPECT_TRUE(md->cache_loaded());
 }
 
 TEST_F(MessageTest, TextSearchPutsEveryStructureInTheCache) {
