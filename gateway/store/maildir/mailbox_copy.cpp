@@ -5,6 +5,7 @@
 // a side file, apart from its own queue and change handling (maildir_mailbox.cpp). The cache
 // file is read only on demand (load_cache: FETCH/SEARCH that need structures), not at open:
 // idle sessions then keep no ~1 KB/message of parsed structures in memory (issue #5).
+#include <algorithm>
 #include <cstdio>
 #include <map>
 
@@ -134,6 +135,7 @@ std::optional<std::string_view> MaildirMailbox::cache_get(Uid uid, CacheField fi
 void MaildirMailbox::cache_put(Uid uid, CacheField field, std::string value) {
   if (field != CacheField::mime_structure || !find(uid)) return;
   cache_[uid] = std::move(value);
+  cache_new_.push_back(uid);
   cache_dirty_ = true;
   if (!cache_write_queued_) save_cache();
   // else: the queued write's completion writes again
@@ -157,21 +159,28 @@ void MaildirMailbox::start_cache_load() {
   auto text = std::make_shared<StoreResult<std::optional<std::string>>>();
   enqueue([this, text] { *text = read_whole_file(dir_ + "/mailbridge-cache"); },
           [this, text] {
-            // "uid len\n<bytes>\n" records. Entries put since open are newer and win; UIDs
-            // no longer in the table (expunged meanwhile, unknown) are dropped. An unreadable
-            // or damaged file loads as far as it parses: it is only a cache.
+            // "uid len\n<bytes>\n" records, appended as entries are put (save_cache): a
+            // later record of a UID replaces an earlier one. Entries put since open are newer
+            // still and win; UIDs no longer in the table (expunged meanwhile, unknown) are
+            // dropped. An unreadable or damaged file loads as far as it parses (it is only a
+            // cache) and is rewritten whole at the next save, so nothing is appended after
+            // a torn record.
             if (*text && **text) {
               std::string_view t = ***text;
+              std::map<Uid, std::string_view> records;
               while (!t.empty()) {
                 std::size_t nl = t.find('\n');
                 if (nl == std::string_view::npos) break;
                 unsigned long uid = 0, len = 0;
                 if (std::sscanf(std::string(t.substr(0, nl)).c_str(), "%lu %lu", &uid, &len) != 2) break;
                 if (nl + 1 + len + 1 > t.size()) break;
-                if (find(static_cast<Uid>(uid)))
-                  cache_.try_emplace(static_cast<Uid>(uid), t.substr(nl + 1, len));
+                records[static_cast<Uid>(uid)] = t.substr(nl + 1, len);
+                ++cache_file_records_;
                 t.remove_prefix(nl + 1 + len + 1);
               }
+              if (!t.empty()) cache_rewrite_ = true;
+              for (const auto& [uid, value] : records)
+                if (find(uid)) cache_.try_emplace(uid, value);
             }
             cache_state_ = CacheState::loaded;
             // A waiter may call load_cache again (answered by a post) or put: both safe here.
@@ -184,32 +193,72 @@ void MaildirMailbox::start_cache_load() {
 }
 
 void MaildirMailbox::save_cache() {
-  // The file is rewritten whole, so it must never be written before the persisted entries
-  // are in cache_: an unloaded cache is loaded first, and the load's completion saves.
+  // The file must never lose the persisted entries: an unloaded cache is loaded first, and
+  // the load's completion saves.
   if (cache_state_ != CacheState::loaded) {
     if (cache_state_ == CacheState::unloaded) start_cache_load();
     return;
   }
   // Written lazily: one queued write covers every put made before it; a put while it is
-  // queued marks the cache dirty and the write's completion queues the next one.
+  // queued marks the cache dirty and the write's completion queues the next one. Only the
+  // entries put since the last write are appended; the file is rewritten whole (compacted)
+  // when its dead records (replaced, expunged) would be more than half of it, or after a
+  // damaged tail or a failed append.
   cache_write_queued_ = true;
+  std::sort(cache_new_.begin(), cache_new_.end());
+  cache_new_.erase(std::unique(cache_new_.begin(), cache_new_.end()), cache_new_.end());
+  const bool whole = cache_rewrite_ || cache_file_records_ + cache_new_.size() > 2 * cache_.size();
   auto text = std::make_shared<std::string>();
-  for (const auto& [uid, value] : cache_) {
+  auto append_record = [&text](Uid uid, const std::string& value) {
     text->append(std::to_string(uid) + " " + std::to_string(value.size()) + "\n");
     text->append(value);
     text->push_back('\n');
+  };
+  std::size_t records = 0;
+  if (whole) {
+    for (const auto& [uid, value] : cache_) {
+      append_record(uid, value);
+      ++records;
+    }
+    cache_file_records_ = records;
+  } else {
+    for (Uid uid : cache_new_) {
+      auto it = cache_.find(uid);
+      if (it == cache_.end()) continue;
+      append_record(uid, it->second);
+      ++records;
+    }
+    cache_file_records_ += records;
   }
+  cache_new_.clear();
+  cache_rewrite_ = false;
   cache_dirty_ = false;
+  if (!whole && records == 0) {
+    cache_write_queued_ = false;
+    return;
+  }
+  auto failed = std::make_shared<bool>(false);
   enqueue(
-      [this, text] {
+      [this, text, whole, failed] {
+        const std::string file = dir_ + "/mailbridge-cache";
+        if (!whole) {
+          UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+          *failed = !fd || !write_all(fd.get(), text->data(), text->size());
+          return;
+        }
         std::string tmp = dir_ + "/mailbridge-cache.mbtmp";
         UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-        if (!fd || !write_all(fd.get(), text->data(), text->size())) return;
+        if (!fd || !write_all(fd.get(), text->data(), text->size())) {
+          *failed = true;
+          return;
+        }
         fd.reset();
-        ::rename(tmp.c_str(), (dir_ + "/mailbridge-cache").c_str());
+        *failed = ::rename(tmp.c_str(), file.c_str()) != 0;
       },
-      [this] {
+      [this, failed] {
         cache_write_queued_ = false;
+        // A failed append may have left a torn record: the next write rewrites the file.
+        if (*failed) cache_rewrite_ = true;
         if (cache_dirty_) save_cache();
       });
 }

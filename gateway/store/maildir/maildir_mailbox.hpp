@@ -182,6 +182,9 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
   CacheState cache_state_ = CacheState::unloaded;
   std::vector<std::function<void()>> cache_waiters_;  // load_cache callers during loading
   std::map<Uid, std::string> cache_;
+  std::vector<Uid> cache_new_;           // put since the last write: appended by the next one
+  std::size_t cache_file_records_ = 0;   // records in the file, live and dead (loaded state)
+  bool cache_rewrite_ = false;           // damaged tail or failed append: next write is whole
   bool cache_dirty_ = false;
   bool cache_write_queued_ = false;
 };

@@ -5,9 +5,11 @@
 // is visible before load_cache and everything after; `done` never runs inside the call;
 // concurrent loads share one read; puts made before the load win over the file and survive
 // a save; a save before any load keeps the file's other entries; entries of expunged
-// messages are dropped; releasing the mailbox while its load is in flight is safe.
+// messages are dropped; releasing the mailbox while its load is in flight is safe; saves
+// append only new records and compact once half the file is dead; a torn tail is rewritten.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 
 #include "gateway/store/maildir/maildir_mailbox.hpp"
@@ -132,6 +134,56 @@ TEST_F(MailboxCacheTest, ReleasedWhileLoadingIsSafe) {
   EXPECT_FALSE(loaded(mb));
   load(*mb);
   EXPECT_EQ(get(*mb, 3), "s3");
+}
+
+// A save appends only the entries put since the last one; a later record of a UID replaces
+// an earlier one at load; once dead records would pass half the file it is rewritten whole.
+TEST_F(MailboxCacheTest, SavesAppendNewRecordsAndCompactWhenHalfIsDead) {
+  const std::string before = read_file(cache_file());
+  {
+    auto mb = open("INBOX");
+    load(*mb);
+    mb->cache_put(1, CacheField::mime_structure, "v1");
+    settle(*mb);
+    // 3 live + 1 dead: appended.
+    EXPECT_EQ(read_file(cache_file()), before + "1 2\nv1\n");
+    mb->cache_put(1, CacheField::mime_structure, "v2");
+    settle(*mb);
+    // 3 live of 5 records: still appended.
+    EXPECT_EQ(read_file(cache_file()), before + "1 2\nv1\n1 2\nv2\n");
+    mb->cache_put(1, CacheField::mime_structure, "v3");
+    settle(*mb);
+    // 3 dead of 6: half, not past it: appended.
+    EXPECT_EQ(read_file(cache_file()), before + "1 2\nv1\n1 2\nv2\n1 2\nv3\n");
+    mb->cache_put(1, CacheField::mime_structure, "v4");
+    settle(*mb);
+    // 4 dead of 7 would be past half: rewritten whole.
+    EXPECT_EQ(read_file(cache_file()), "1 2\nv4\n2 2\ns2\n3 2\ns3\n");
+    mb->cache_put(2, CacheField::mime_structure, "w2");
+    settle(*mb);
+  }
+  auto mb = open("INBOX");
+  load(*mb);
+  EXPECT_EQ(get(*mb, 1), "v4");
+  EXPECT_EQ(get(*mb, 2), "w2");  // the appended record wins over the earlier one
+  EXPECT_EQ(get(*mb, 3), "s3");
+}
+
+// A torn last record (a crash during an append) loses only that record, and the next save
+// rewrites the file rather than appending after the damage.
+TEST_F(MailboxCacheTest, DamagedTailIsRewrittenNotAppendedTo) {
+  {
+    std::ofstream out(cache_file(), std::ios::binary | std::ios::app);
+    out << "2 9\nto";
+  }
+  {
+    auto mb = open("INBOX");
+    load(*mb);
+    EXPECT_EQ(get(*mb, 2), "s2");
+    mb->cache_put(3, CacheField::mime_structure, "t3");
+    settle(*mb);
+  }
+  EXPECT_EQ(read_file(cache_file()), "1 2\ns1\n2 2\ns2\n3 2\nt3\n");
 }
 
 }  // namespace
