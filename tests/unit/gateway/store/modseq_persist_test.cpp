@@ -15,16 +15,6 @@ const std::string kMsg = "Subject: m\r\n\r\nbody\r\n";
 
 class ModseqPersistTest : public StoreFixture {
  protected:
-  std::map<Uid, ModSeq> modseqs(const Mailbox& mb) {
-    std::map<Uid, ModSeq> out;
-    for (const auto& m : mb.messages()) out[m.uid] = m.modseq;
-    return out;
-  }
-  void store(Mailbox& mb, std::vector<Uid> uids, FlagSet flags) {
-    auto r = await<StoreResult<std::vector<Change>>>(
-        &loop_, [&](auto cb) { mb.store_flags(uids, FlagOp::add, flags, {}, nullptr, cb); });
-    ASSERT_TRUE(r.has_value());
-  }
   // Releases the mailbox and waits for its snapshot to land.
   void close(MailboxPtr& mb) {
     std::weak_ptr<Mailbox> weak = mb;
@@ -39,8 +29,8 @@ class ModseqPersistTest : public StoreFixture {
 TEST_F(ModseqPersistTest, CleanCloseKeepsEveryModseqAndTheHighest) {
   auto mb = open("INBOX");
   for (int i = 0; i < 4; ++i) append(*mb, kMsg);
-  store(*mb, {2}, kSeen);
-  store(*mb, {3}, kFlagged);
+  add_flags(*mb, {2}, kSeen);
+  add_flags(*mb, {3}, kFlagged);
   auto before = modseqs(*mb);
   ModSeq highest = mb->highest_modseq();
   EXPECT_EQ(before[3], highest);
@@ -50,7 +40,7 @@ TEST_F(ModseqPersistTest, CleanCloseKeepsEveryModseqAndTheHighest) {
   EXPECT_EQ(modseqs(*mb), before);
   EXPECT_EQ(mb->highest_modseq(), highest);
   // The next change continues above.
-  store(*mb, {1}, kSeen);
+  add_flags(*mb, {1}, kSeen);
   EXPECT_EQ(mb->find(1)->modseq, highest + 1);
 }
 
@@ -77,7 +67,7 @@ TEST_F(ModseqPersistTest, ChangesWhileClosedCountAsNewChanges) {
 TEST_F(ModseqPersistTest, AfterAKillNothingGoesDown) {
   auto mb = open("INBOX");
   for (int i = 0; i < 3; ++i) append(*mb, kMsg);
-  store(*mb, {1, 2}, kSeen);
+  add_flags(*mb, {1, 2}, kSeen);
   auto before = modseqs(*mb);
   ModSeq highest = mb->highest_modseq();
   // While this mailbox is open the file is "unclean"; a copy of the tree taken now is what a
@@ -94,7 +84,7 @@ TEST_F(ModseqPersistTest, AfterAKillNothingGoesDown) {
   EXPECT_GE((*r)->highest_modseq(), highest);
   // Changes after the reopen still go up from there.
   ModSeq reopened = (*r)->highest_modseq();
-  store(**r, {3}, kFlagged);
+  add_flags(**r, {3}, kFlagged);
   EXPECT_GT((*r)->find(3)->modseq, reopened);
   r->reset();
 }

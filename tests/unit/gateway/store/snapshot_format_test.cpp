@@ -78,16 +78,6 @@ std::string v1_from_v2(const std::string& v2) {
 
 class SnapshotFormatTest : public StoreFixture {
  protected:
-  std::map<Uid, ModSeq> modseqs(const Mailbox& mb) {
-    std::map<Uid, ModSeq> out;
-    for (const auto& m : mb.messages()) out[m.uid] = m.modseq;
-    return out;
-  }
-  void store(Mailbox& mb, std::vector<Uid> uids, FlagSet flags) {
-    auto r = await<StoreResult<std::vector<Change>>>(
-        &loop_, [&](auto cb) { mb.store_flags(uids, FlagOp::add, flags, {}, nullptr, cb); });
-    ASSERT_TRUE(r.has_value());
-  }
   // Releases the mailbox and runs the loop until its close-time writes have landed.
   void close(MailboxPtr& mb) {
     mb.reset();
@@ -169,8 +159,8 @@ TEST_F(SnapshotFormatTest, TornOrForeignIndexIsIgnoredNotTrusted) {
 TEST_F(SnapshotFormatTest, OldTextModseqSnapshotGivesTheSameModseqsAndIsReplaced) {
   auto mb = open("INBOX");
   for (int i = 0; i < 3; ++i) append(*mb, kMsg);
-  store(*mb, {2}, kSeen);
-  store(*mb, {3}, kFlagged);
+  add_flags(*mb, {2}, kSeen);
+  add_flags(*mb, {3}, kFlagged);
   auto before = modseqs(*mb);
   ModSeq highest = mb->highest_modseq();
   close(mb);
@@ -212,7 +202,7 @@ TEST_F(SnapshotFormatTest, CleanOpenWritesNothingAndTheFirstChangeMarksUnclean) 
   }
   // The first change is durable as "unclean" before it is shown, even though the clean
   // file's ceiling already covered it.
-  store(*mb, {1}, kSeen);
+  add_flags(*mb, {1}, kSeen);
   ModSeq changed = mb->find(1)->modseq;
   EXPECT_GT(changed, highest);
   auto file = maildir::read_modseq_file(root());

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,18 @@ class StoreFixture : public ::testing::Test {
       out += *r;
     }
     return out;
+  }
+  // Every message's modseq by UID.
+  std::map<Uid, ModSeq> modseqs(const Mailbox& mb) {
+    std::map<Uid, ModSeq> out;
+    for (const auto& m : mb.messages()) out[m.uid] = m.modseq;
+    return out;
+  }
+  // +FLAGS on the given UIDs (no unchanged-since, no origin session).
+  void add_flags(Mailbox& mb, std::vector<Uid> uids, FlagSet flags) {
+    auto r = await<StoreResult<std::vector<Change>>>(
+        &loop_, [&](auto cb) { mb.store_flags(uids, FlagOp::add, flags, {}, nullptr, cb); });
+    ASSERT_TRUE(r.has_value());
   }
   void run_until(const std::function<bool()>& cond) {
     uv_timer_t guard;
