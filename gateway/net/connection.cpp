@@ -343,51 +343,75 @@ void Connection::schedule() {
   if (!tick_scheduled_ && state_ != State::closed) server_.schedule(this);
 }
 
-void Connection::tick() {
+void Connection::tick_input() {
   tick_scheduled_ = false;
   turn_bytes_ = 0;  // a new turn: the other sockets have been polled since
-  if (state_ == State::closed) return;
   if (state_ == State::open && tls_ && tls_->has_stash() && !paused_) {
     tls_->use_stash();
     process_tls();
     if (state_ == State::closed) return;
     update_reading();
   }
-  flush();
+}
+
+void Connection::tick_output() { flush(); }
+
+bool Connection::burst_job(BurstJob& job) {
+  if (state_ == State::closed || inflight_ != 0 || pending_.empty()) return false;
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_.stream()), &fd) != 0) return false;
+  job.fd = fd;
+  job.data = pending_.data();
+  job.len = pending_.size();
+  job.result = 0;
+  return true;
+}
+
+void Connection::finish_burst(ssize_t result) {
+  // Session code run since burst_job() (another connection's close, say) may have closed
+  // this one or queued more: after_write() only takes the prefix the kernel took.
+  if (state_ == State::closed) return;
+  if (inflight_ == 0 && !after_write(result)) return;
+  if (pending_.empty() && inflight_ == 0) after_drain();
+  check_writable();
 }
 
 void Connection::flush() {
   if (state_ == State::closed || inflight_ != 0) return;
   if (!pending_.empty()) {
     uv_buf_t buf = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
-    int n = uv_try_write(tcp_.stream(), &buf, 1);
-    if (n < 0 && n != UV_EAGAIN) {
-      abort(n == UV_EPIPE || n == UV_ECONNRESET ? "connection reset by peer" : "write error");
-      return;
-    }
-    std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
-    stats_.bytes_out += written;
-    if (written == pending_.size()) {
-      std::string().swap(pending_);  // an idle connection keeps no output buffer
-    } else {
-      auto* wr = new WriteRequest;
-      wr->bytes = std::move(pending_);
-      pending_ = std::string();
-      uv_buf_t rest = uv_buf_init(wr->bytes.data() + written,
-                                  static_cast<unsigned>(wr->bytes.size() - written));
-      inflight_ = rest.len;
-      wr->req.data = wr;
-      int rc = uv_write(&wr->req, tcp_.stream(), &rest, 1, &Connection::on_write);
-      if (rc != 0) {
-        delete wr;
-        inflight_ = 0;
-        abort("write error");
-        return;
-      }
-    }
+    if (!after_write(uv_try_write(tcp_.stream(), &buf, 1))) return;
   }
   if (pending_.empty() && inflight_ == 0) after_drain();
   check_writable();
+}
+
+bool Connection::after_write(ssize_t n) {
+  if (n < 0 && n != UV_EAGAIN) {
+    abort(n == UV_EPIPE || n == UV_ECONNRESET ? "connection reset by peer" : "write error");
+    return false;
+  }
+  std::size_t written = n > 0 ? static_cast<std::size_t>(n) : 0;
+  stats_.bytes_out += written;
+  if (written == pending_.size()) {
+    std::string().swap(pending_);  // an idle connection keeps no output buffer
+    return true;
+  }
+  auto* wr = new WriteRequest;
+  wr->bytes = std::move(pending_);
+  pending_ = std::string();
+  uv_buf_t rest = uv_buf_init(wr->bytes.data() + written,
+                              static_cast<unsigned>(wr->bytes.size() - written));
+  inflight_ = rest.len;
+  wr->req.data = wr;
+  int rc = uv_write(&wr->req, tcp_.stream(), &rest, 1, &Connection::on_write);
+  if (rc != 0) {
+    delete wr;
+    inflight_ = 0;
+    abort("write error");
+    return false;
+  }
+  return true;
 }
 
 void Connection::on_write(uv_write_t* req, int status) {

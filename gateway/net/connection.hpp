@@ -41,6 +41,7 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/net/burst_writer.hpp"
 #include "gateway/net/net_stats.hpp"
 #include "gateway/uv/handle.hpp"
 #include "protocols/common/session.hpp"
@@ -96,8 +97,22 @@ class Connection final : public proto::SessionSink {
   void begin_shutdown();
   // Closes now without flushing.
   void abort(const char* reason);
-  // Runs once per loop iteration when scheduled: stashed TLS input, then output flush.
-  void tick();
+  // Runs once per loop iteration when scheduled: stashed TLS input (tick_input), then
+  // output flush (tick_output). Server::on_idle runs every scheduled connection's input
+  // step before any output step, so that the output of many connections can be handed to
+  // the kernel as one batch (BurstWriter) with no session code running in between.
+  void tick() {
+    tick_input();
+    tick_output();
+  }
+  void tick_input();
+  void tick_output();
+  // The batch path of tick_output(): when all the output is queued in memory (none in a
+  // uv_write), fills `job` with the socket and those bytes and returns true; the caller
+  // sends them (BurstWriter) and reports with finish_burst(job.result), which replaces
+  // tick_output() for this turn.
+  bool burst_job(BurstJob& job);
+  void finish_burst(ssize_t result);
   // Called right before destruction, from the server's deferred-deletion step.
   void notify_closed();
   bool closed() const { return state_ == State::closed; }
@@ -106,6 +121,7 @@ class Connection final : public proto::SessionSink {
   Connection* prev_ = nullptr;
   Connection* next_ = nullptr;
   bool tick_scheduled_ = false;
+  bool burst_done_ = false;  // Server::flush_batch: output already sent this turn
 
  private:
   enum class State : std::uint8_t {
@@ -129,6 +145,9 @@ class Connection final : public proto::SessionSink {
   void tls_failed(int rc);
   void peer_closed();
   void flush();
+  // After octets of pending_ were offered to the kernel: `n` taken, or a libuv error code.
+  // False when the connection was closed for the error.
+  bool after_write(ssize_t n);
   std::size_t queued_bytes() const { return pending_.size() + inflight_; }
   void after_drain();
   void check_writable();

@@ -1,6 +1,8 @@
 // File: gateway/net/server.cpp
 #include "gateway/net/server.hpp"
 
+#include <cstdlib>
+#include <cstring>
 #include <utility>
 
 #include "gateway/log/log.hpp"
@@ -16,6 +18,8 @@ Server::Server(uv_loop_t* loop, ServerLimits limits)
     idle_ = std::move(*h);
     idle_->data = this;
   }
+  const char* burst = std::getenv("MAILBRIDGE_BURST");
+  burst_enabled_ = burst == nullptr || std::strcmp(burst, "0") != 0;
 }
 
 Server::~Server() {
@@ -170,7 +174,10 @@ void Server::on_idle(uv_idle_t* idle) {
   if (self == nullptr) return;
   std::vector<Connection*> batch;
   batch.swap(self->ticks_);
-  for (Connection* c : batch) c->tick();  // closed ones return at once; deleted only below
+  // Input steps first (they may run session code that queues output anywhere), then the
+  // output of the whole batch. Closed connections return at once; deleted only below.
+  for (Connection* c : batch) c->tick_input();
+  self->flush_batch(batch);
   std::vector<Connection*> dead;
   dead.swap(self->graveyard_);
   for (Connection* c : dead) {
@@ -183,6 +190,38 @@ void Server::on_idle(uv_idle_t* idle) {
   if (self->ticks_.empty() && self->graveyard_.empty()) {
     uv_idle_stop(idle);
     self->idle_active_ = false;
+  }
+}
+
+void Server::flush_batch(const std::vector<Connection*>& batch) {
+  // Many connections with output at once (a new message told to every IDLE session of a
+  // mailbox): hand it to the kernel from two threads (burst_writer.hpp). No session code
+  // runs between burst_job() and run(), so the buffers stay put.
+  auto& jobs = burst_jobs_;
+  auto& owners = burst_owners_;
+  jobs.clear();
+  owners.clear();
+  if (burst_enabled_ && batch.size() >= BurstWriter::kMinJobs) {
+    BurstJob job;
+    for (Connection* c : batch)
+      if (c->burst_job(job)) {
+        jobs.push_back(job);
+        owners.push_back(c);
+      }
+  }
+  if (jobs.size() < BurstWriter::kMinJobs) {
+    for (Connection* c : batch) c->tick_output();
+    return;
+  }
+  burst_.run(jobs);
+  ++burst_batches_;
+  for (std::size_t i = 0; i < owners.size(); ++i) {
+    owners[i]->burst_done_ = true;
+    owners[i]->finish_burst(jobs[i].result);
+  }
+  for (Connection* c : batch) {
+    if (c->burst_done_) c->burst_done_ = false;
+    else c->tick_output();
   }
 }
 

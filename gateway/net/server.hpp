@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/net/burst_writer.hpp"
 #include "gateway/net/net_stats.hpp"
 #include "gateway/uv/handle.hpp"
 #include "gateway/uv/timer.hpp"
@@ -108,6 +109,9 @@ class Server {
   NetStats stats(std::string_view kind) const;
   NetStats total_stats() const;
 
+  // Loop turns whose output went out as one batch from two threads (burst_writer.hpp).
+  std::uint64_t burst_batches() const { return burst_batches_; }
+
   const ServerLimits& limits() const { return limits_; }
   uv_loop_t* loop() const { return loop_; }
 
@@ -128,6 +132,7 @@ class Server {
   void link(Connection* c);
   void unlink(Connection* c);
   void wake();
+  void flush_batch(const std::vector<Connection*>& batch);
   void check_shutdown_done();
 
   // For Connection.
@@ -149,6 +154,11 @@ class Server {
   std::unique_ptr<unsigned char[]> plain_buffer_;
   std::vector<Connection*> ticks_;
   std::vector<Connection*> graveyard_;
+  BurstWriter burst_;
+  std::vector<BurstJob> burst_jobs_;
+  std::vector<Connection*> burst_owners_;
+  std::uint64_t burst_batches_ = 0;
+  bool burst_enabled_ = true;  // MAILBRIDGE_BURST=0: every connection flushed by the loop alone
   Connection* head_ = nullptr;
   std::size_t live_count_ = 0;
   std::uint64_t next_id_ = 0;
