@@ -145,7 +145,7 @@ TEST(NetServer, OutputOfManyConnectionsInOneTurnGoesOutAsOneBatchWholeAndInOrder
                                          return std::make_unique<QuietSession>(s, list);
                                        }}));
   std::uint16_t port = h.server().listener_port(0);
-  constexpr int kConns = 48;
+  constexpr int kConns = 80;  // above BurstWriter::kMinJobs
   std::uint64_t batches = 0;
   h.run([&] {
     std::vector<int> fds;
