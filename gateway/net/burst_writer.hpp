@@ -42,12 +42,8 @@ struct BurstJob {
 
 class BurstWriter {
  public:
-  // Below this many sockets the caller writes alone. The helper pays where a burst meets
-  // idle clients (a new message told to many IDLE sessions), but where every client is busy
-  // (50 connections logging in as fast as they can) it takes CPU they need: on 2 cores
-  // shared with the load generator, a threshold of 16 cost login-rate c=50 23-27 % of its
-  // logins/s and imap-flags c=20 20 % more CPU per STORE; at 64 neither path changes.
-  static constexpr std::size_t kMinJobs = 64;
+  // Below this many sockets the caller writes alone: waking the helper costs more.
+  static constexpr std::size_t kMinJobs = 16;
 
   // `caller_helps` false (tests): run() leaves every job of a batch of kMinJobs or more
   // to the helper thread and only waits, so the concurrent path is certain to run.

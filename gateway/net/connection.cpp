@@ -98,6 +98,7 @@ void Connection::on_read(uv_stream_t* s, ssize_t nread, const uv_buf_t* buf) {
   if (nread == 0) return;
   self->stats_.bytes_in += static_cast<std::uint64_t>(nread);
   self->last_activity_ = uv_now(self->server_.loop());
+  self->read_turn_ = self->server_.turn_;
   self->handle_input(buf->base, static_cast<std::size_t>(nread));
 }
 
@@ -358,6 +359,10 @@ void Connection::tick_output() { flush(); }
 
 bool Connection::burst_job(BurstJob& job) {
   if (state_ == State::closed || inflight_ != 0 || pending_.empty()) return false;
+  // Output answering input read since the last turn goes to a client that is busy with this
+  // conversation (often on this machine); the helper thread is for unsolicited output (a new
+  // message told to IDLE sessions), whose clients sit waiting.
+  if (read_turn_ + 1 == server_.turn_) return false;
   uv_os_fd_t fd = -1;
   if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp_.stream()), &fd) != 0) return false;
   job.fd = fd;

@@ -108,7 +108,8 @@ class Connection final : public proto::SessionSink {
   void tick_input();
   void tick_output();
   // The batch path of tick_output(): when all the output is queued in memory (none in a
-  // uv_write), fills `job` with the socket and those bytes and returns true; the caller
+  // uv_write) and no input arrived since the previous turn (unsolicited output, such as
+  // IDLE notifications), fills `job` with the socket and those bytes and returns true; the caller
   // sends them (BurstWriter) and reports with finish_burst(job.result), which replaces
   // tick_output() for this turn.
   bool burst_job(BurstJob& job);
@@ -169,6 +170,7 @@ class Connection final : public proto::SessionSink {
   std::string user_;
   std::string pending_;            // output not yet handed to the kernel
   std::size_t inflight_ = 0;       // bytes in the one outstanding uv_write
+  std::uint64_t read_turn_ = 0;    // Server::turn_ when input last arrived (burst_job)
   std::size_t turn_bytes_ = 0;     // written directly since the last tick (kTurnBudget)
   std::size_t turn_budget_;        // ServerLimits::turn_budget (kTurnBudget by default)
   std::uint64_t last_activity_ = 0;  // uv_now() of the last read

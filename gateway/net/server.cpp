@@ -172,6 +172,7 @@ void Server::wake() {
 void Server::on_idle(uv_idle_t* idle) {
   auto* self = static_cast<Server*>(idle->data);
   if (self == nullptr) return;
+  ++self->turn_;
   std::vector<Connection*> batch;
   batch.swap(self->ticks_);
   // Input steps first (they may run session code that queues output anywhere), then the

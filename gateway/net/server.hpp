@@ -158,6 +158,7 @@ class Server {
   std::vector<BurstJob> burst_jobs_;
   std::vector<Connection*> burst_owners_;
   std::uint64_t burst_batches_ = 0;
+  std::uint64_t turn_ = 1;  // on_idle runs so far (+1): Connection::read_turn_ compares
   bool burst_enabled_ = true;  // MAILBRIDGE_BURST=0: every connection flushed by the loop alone
   Connection* head_ = nullptr;
   std::size_t live_count_ = 0;
