@@ -1,6 +1,8 @@
 // File: gateway/store/maildir/mailbox_registry.cpp
 //
 // MailboxRegistry's linger LRU (see user_context.hpp).
+#include <malloc.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -58,7 +60,14 @@ void MailboxRegistry::sweep() {
     }
   }
   if (lingering_.empty()) uv_timer_stop(sweep_timer_);
+  if (expired.empty()) return;
   // Destructors run here (they erase their by_dir entries), after the iteration.
+  expired.clear();
+  // A mailbox that served FETCHes leaves ~1 KB per message of parsed structures; freed, it
+  // stays in malloc's arenas (the loop's and the pool threads') unless handed back. After a
+  // FETCH of 20 x 1,000 messages and the linger, 27 MB stayed resident against 7 MB after a
+  // trim. A few milliseconds at most, only when mailboxes have just gone.
+  ::malloc_trim(0);
 }
 
 void MailboxRegistry::forget_under(const std::string& prefix) {
