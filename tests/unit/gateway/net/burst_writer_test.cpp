@@ -127,17 +127,6 @@ class QuietSession final : public proto::Session {
   SinkList& list_;
 };
 
-std::string read_exact(int fd, std::size_t n) {
-  std::string got;
-  char buf[65536];
-  while (got.size() < n) {
-    ssize_t k = ::recv(fd, buf, std::min(sizeof buf, n - got.size()), 0);
-    if (k <= 0) break;
-    got.append(buf, static_cast<std::size_t>(k));
-  }
-  return got;
-}
-
 TEST(NetServer, OutputOfManyConnectionsInOneTurnGoesOutAsOneBatchWholeAndInOrder) {
   SinkList list;
   Harness h;

@@ -79,16 +79,6 @@ TEST(NetServer, LargeSendWrittenDirectlyKeepsOrderAndCounts) {
     for (std::size_t i = 0; i < n; ++i) big[i] = static_cast<char>('a' + (i * 7 + i / 26) % 26);
     return big;
   };
-  auto read_exact = [](int fd, std::size_t n) {
-    std::string got;
-    char buf[65536];
-    while (got.size() < n) {
-      ssize_t k = ::recv(fd, buf, std::min(sizeof buf, n - got.size()), 0);
-      if (k <= 0) break;
-      got.append(buf, static_cast<std::size_t>(k));
-    }
-    return got;
-  };
   std::size_t expect_out = 0;
   h.run([&] {
     int fd = connect_to(port, 16 * 1024);

@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -294,6 +295,18 @@ inline std::string read_line(int fd) {
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
+}
+
+// Reads exactly n bytes (fewer only on end of stream or error).
+inline std::string read_exact(int fd, std::size_t n) {
+  std::string got;
+  char buf[65536];
+  while (got.size() < n) {
+    ssize_t k = ::recv(fd, buf, std::min(sizeof buf, n - got.size()), 0);
+    if (k <= 0) break;
+    got.append(buf, static_cast<std::size_t>(k));
+  }
+  return got;
 }
 
 // True when the peer closed (EOF or reset) before sending anything more.
