@@ -29,8 +29,13 @@ namespace mb::imap::cmd {
 namespace {
 
 constexpr std::uint64_t kInMemoryLimit = 256 * 1024;  // read small messages whole
-constexpr std::size_t kChunk = 64 * 1024;             // streaming read / send unit
-constexpr std::size_t kBatch = 64 * 1024;             // send out_ once it grows past this
+// Streaming read unit, and the size at which out_ is handed to the connection. 256 KB
+// rather than 64: a quarter of the write() calls and of the reader's wake-ups. imap-fetch
+// c=10 (release, 3 back-to-back pairs): 31.4-33.7k msgs/s at 29.7-31.5 us server CPU/msg,
+// against 27.6-30.0k at 33.3-36.1 us; 512 KB gained nothing more. A session still stops
+// producing above kOutputHighWater, so a stalled reader costs at most about twice this.
+constexpr std::size_t kChunk = 256 * 1024;
+constexpr std::size_t kBatch = 256 * 1024;
 
 render::SectionSpec to_spec(const Section& s) {
   render::SectionSpec spec;
