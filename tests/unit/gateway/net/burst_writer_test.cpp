@@ -5,8 +5,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gateway/net/server.hpp"
@@ -73,7 +76,6 @@ TEST(BurstWriter, CallerAndHelperTogetherAndSmallBatchesAlone) {
   BurstWriter w;
   for (int round = 0; round < 20; ++round) expect_batch_delivered(w, 100);
   std::size_t helped = w.helper_batches();
-  EXPECT_LE(helped, 20u);
   expect_batch_delivered(w, BurstWriter::kMinJobs - 1);  // below the threshold: the caller alone
   EXPECT_EQ(w.helper_batches(), helped);
 }
@@ -85,9 +87,7 @@ TEST(BurstWriter, ReportsPartialWritesAndErrorsPerJob) {
   ::setsockopt(p.ours[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
   std::string big = pattern(4 * 1024 * 1024, 1);  // far more than a socket buffer holds
   std::string line = "ok\r\n";
-  ::close(p.theirs[1]);  // the peer is gone: EPIPE, and no SIGPIPE (MSG_NOSIGNAL)
-  p.theirs[1] = ::dup(p.ours[1]);
-  ::shutdown(p.ours[1], SHUT_WR);
+  ::shutdown(p.ours[1], SHUT_WR);  // writing is over: EPIPE, and no SIGPIPE (MSG_NOSIGNAL)
   std::vector<BurstJob> jobs;
   jobs.push_back({p.ours[0], big.data(), big.size(), 0});
   for (std::size_t i = 1; i < p.ours.size(); ++i) jobs.push_back({p.ours[i], line.data(), line.size(), 0});
@@ -115,7 +115,7 @@ class QuietSession final : public proto::Session {
     list_.sinks.push_back(&sink_);
     sink_.send("HELLO\r\n");
   }
-  void on_data(std::string_view) override {}
+  void on_data(std::string_view) override { sink_.send("OK\r\n"); }
   void on_writable() override {}
   void on_tls_ready() override {}
   void on_shutdown() override { sink_.close(); }
@@ -171,6 +171,44 @@ TEST(NetServer, OutputOfManyConnectionsInOneTurnGoesOutAsOneBatchWholeAndInOrder
   });
   EXPECT_GE(batches, 3u);
   EXPECT_TRUE(h.shutdown_done());
+}
+
+// Replies to input stay with the loop thread: their clients are busy with the conversation,
+// and on a machine they share, the helper would take their CPU. All 40 requests arrive while
+// the loop is held, so the 40 replies are scheduled in one turn, above kMinJobs.
+TEST(NetServer, RepliesToInputAreNotHandedToTheHelper) {
+  SinkList list;
+  Harness h;
+  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"imap", false, [&](proto::SessionSink& s) -> proto::SessionPtr {
+                                         return std::make_unique<QuietSession>(s, list);
+                                       }}));
+  std::uint16_t port = h.server().listener_port(0);
+  constexpr int kConns = 40;
+  std::uint64_t before = 0, after = 0;
+  h.run([&] {
+    std::vector<int> fds;
+    for (int i = 0; i < kConns; ++i) {
+      int fd = connect_to(port);
+      ASSERT_GE(fd, 0);
+      ASSERT_EQ(read_line(fd), "HELLO");
+      fds.push_back(fd);
+    }
+    std::atomic<bool> held{false};
+    std::thread hold([&] {
+      h.on_loop([&] {
+        before = h.server().burst_batches();
+        held = true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      });
+    });
+    while (!held.load()) std::this_thread::yield();
+    for (int fd : fds) ASSERT_TRUE(write_all(fd, "NOOP\r\n"));
+    hold.join();
+    for (int fd : fds) ASSERT_EQ(read_line(fd), "OK");
+    h.on_loop([&] { after = h.server().burst_batches(); });
+    for (int fd : fds) ::close(fd);
+  });
+  EXPECT_EQ(after, before);
 }
 
 }  // namespace
