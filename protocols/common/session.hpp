@@ -90,6 +90,9 @@ class Session {
   virtual void on_timeout() = 0;
   // The connection is gone (peer closed, error, or after close()). No sink calls after this.
   virtual void on_closed() = 0;
+  // Octets of output buffer the session holds between calls (memory per connection: an
+  // idle session should hold next to nothing).
+  virtual std::size_t held_output_bytes() const { return 0; }
 };
 
 using SessionPtr = std::unique_ptr<Session>;

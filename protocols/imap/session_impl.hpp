@@ -72,6 +72,7 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   void on_shutdown() override;
   void on_timeout() override;
   void on_closed() override;
+  std::size_t held_output_bytes() const override { return out_.capacity(); }
 
   // store::MailboxObserver
   void on_mailbox_changed(std::span<const store::Change> changes) override;
@@ -93,6 +94,10 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   void finish_error(const store::Error& error);
   // Sends out_ now (streaming commands and continuation requests).
   void send_out();
+  // Drops out_'s capacity beyond kIdleBufferKeep (at the end of a command).
+  void release_output_buffer();
+  static constexpr std::size_t kIdleBufferKeep = 4096;
+  static constexpr std::size_t kStreamingBufferKeep = 1024 * 1024;
   // The connection is over after what is queued (LOGOUT, fatal errors).
   void close_after_output();
 

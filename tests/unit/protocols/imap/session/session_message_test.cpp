@@ -316,6 +316,34 @@ TEST_F(MessageTest, LargeFetchStopsAtHighWaterAndResumes) {
   EXPECT_THAT(r, HasSubstr("c OK"));
 }
 
+// A FETCH that streams keeps its batch buffer from one batch to the next (allocating it
+// afresh per batch cost a tenth of the CPU) and gives it back when the command ends.
+TEST_F(MessageTest, StreamingFetchKeepsItsBatchBufferUntilTheCommandEnds) {
+  std::string big = "Subject: big\r\n\r\n";
+  while (big.size() < 600 * 1024) big += std::string(98, 'y') + "\r\n";
+  deliver("alice", big);
+  deliver("alice", big);
+  Client& c = connect();
+  c.login();
+  c.cmd("a SELECT INBOX");
+  c.sink->take();
+  EXPECT_LE(c.session->held_output_bytes(), 4096u);
+  c.sink->model_queue = true;  // the peer reads only when the test drains the queue
+  c.session->on_data("b FETCH 4:5 BODY.PEEK[]\r\n");
+  settle();
+  ASSERT_FALSE(has_tagged(c.sink->output, "b"));
+  EXPECT_GT(c.session->held_output_bytes(), 64u * 1024) << "paused between batches";
+  for (int i = 0; i < 100 && !has_tagged(c.sink->output, "b"); ++i) {
+    c.sink->queued = 0;
+    c.session->on_writable();
+    settle();
+  }
+  std::string r = c.sink->take();
+  EXPECT_THAT(r, HasSubstr(big + ")\r\n* 5 FETCH"));
+  EXPECT_THAT(r, HasSubstr(big + ")\r\nb OK"));
+  EXPECT_LE(c.session->held_output_bytes(), 4096u) << "after the command";
+}
+
 TEST_F(MessageTest, NewKeywordIsAnnouncedBeforeAnyFetchShowsIt) {
   // imaptest "Keyword used without being in FLAGS": RFC 3501 §7.2.6 FLAGS and
   // PERMANENTFLAGS must list a keyword before a FETCH response carries it.
