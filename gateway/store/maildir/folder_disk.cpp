@@ -50,23 +50,6 @@ bool ieq(std::string_view a, std::string_view b) {
   return true;
 }
 
-// Wire size of a file by reading it once (files without ,W= in the name).
-std::optional<std::uint64_t> wire_size_of_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return std::nullopt;
-  std::uint64_t total = 0;
-  bool prev_cr = false;
-  char buf[65536];
-  while (true) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::nullopt;
-    if (n == 0) break;
-    total += wire_size_of(std::string_view(buf, static_cast<std::size_t>(n)), prev_cr);
-  }
-  return total;
-}
-
 bool is_mailbox_guid(std::string_view g) {
   return g.size() == 32 && std::all_of(g.begin(), g.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -90,6 +73,22 @@ std::uint64_t wire_size_of(std::string_view stored, bool& prev_cr) {
     prev_cr = c == '\r';
   }
   return n;
+}
+
+std::optional<std::uint64_t> wire_size_of_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return std::nullopt;
+  std::uint64_t total = 0;
+  bool prev_cr = false;
+  char buf[65536];
+  while (true) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) break;
+    total += wire_size_of(std::string_view(buf, static_cast<std::size_t>(n)), prev_cr);
+  }
+  return total;
 }
 
 FolderDisk::FolderDisk(std::string dir, bool fsync, bool create_if_missing)
@@ -545,171 +544,6 @@ std::vector<std::string> FolderDisk::take_touched() {
   std::vector<std::string> out;
   out.swap(touched_);
   return out;
-}
-
-StoreResult<PendingSave> FolderDisk::write_tmp(const std::string& message, FlagSet flags, KeywordMask keywords,
-                                               std::optional<std::int64_t> internal_date) {
-  // Stored with LF line ends like Dovecot; the wire form (CRLF) is produced on read.
-  std::string stored;
-  stored.reserve(message.size());
-  for (std::size_t i = 0; i < message.size(); ++i) {
-    if (message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n') continue;
-    stored.push_back(message[i]);
-  }
-  bool prev_cr = false;
-  std::uint64_t wire = wire_size_of(stored, prev_cr);
-  PendingSave p;
-  p.saved = SavedFile{make_base(stored.size(), wire), MessageInfo{}};
-  p.saved.info.flags = flags;
-  p.saved.info.keywords = keywords;
-  p.saved.info.size = wire;
-  p.tmp = dir_ + "/tmp/" + p.saved.base;
-  p.dst = dir_ + "/cur/" + p.saved.base + info_suffix(flags, keywords);
-  p.fsync = fsync_;
-  p.fd = UniqueFd(::open(p.tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!p.fd) return mb::unexpected(errno_error(errno, "create " + p.tmp));
-  if (!write_all(p.fd.get(), stored.data(), stored.size())) {
-    int err = errno;
-    p.fd.reset();
-    ::unlink(p.tmp.c_str());
-    return mb::unexpected(errno_error(err, "write " + p.tmp));
-  }
-  // The date before the fsync, so that it is made durable with the data.
-  if (internal_date) {
-    timespec ts[2] = {{static_cast<time_t>(*internal_date), 0}, {static_cast<time_t>(*internal_date), 0}};
-    ::futimens(p.fd.get(), ts);
-    p.saved.info.internal_date = *internal_date;
-  } else {
-    struct stat fst {};
-    p.saved.info.internal_date = ::fstat(p.fd.get(), &fst) == 0 ? fst.st_mtim.tv_sec : std::time(nullptr);
-  }
-  return p;
-}
-
-StoreResult<void> FolderDisk::publish(PendingSave& p) {
-  if (p.fsync && ::fsync(p.fd.get()) != 0) {
-    int err = errno;
-    p.fd.reset();
-    ::unlink(p.tmp.c_str());
-    return mb::unexpected(errno_error(err, "fsync " + p.tmp));
-  }
-  p.fd.reset();
-  if (::rename(p.tmp.c_str(), p.dst.c_str()) != 0) {
-    int err = errno;
-    ::unlink(p.tmp.c_str());
-    return mb::unexpected(errno_error(err, "rename " + p.tmp));
-  }
-  if (p.fsync) fsync_dir(p.dst.substr(0, p.dst.rfind('/')));
-  return {};
-}
-
-StoreResult<SavedFile> FolderDisk::save(const std::string& message, FlagSet flags, KeywordMask keywords,
-                                        std::optional<std::int64_t> internal_date) {
-  auto p = write_tmp(message, flags, keywords, internal_date);
-  if (!p) return mb::unexpected(p.error());
-  if (auto r = publish(*p); !r) return mb::unexpected(r.error());
-  note_published(*p);
-  return std::move(p->saved);
-}
-
-StoreResult<SavedFile> FolderDisk::save_from_file(const std::string& path, FlagSet flags,
-                                                  KeywordMask keywords, std::int64_t internal_date) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return mb::unexpected(errno_error(errno, "stat " + path));
-  auto pn = parse_file_name(path.substr(path.rfind('/') + 1));
-  std::uint64_t wire = 0;
-  if (pn.wire_size) {
-    wire = *pn.wire_size;
-  } else if (auto w = wire_size_of_file(path)) {
-    wire = *w;
-  } else {
-    return mb::unexpected(errno_error(errno, "read " + path));
-  }
-  SavedFile saved{make_base(static_cast<std::uint64_t>(st.st_size), wire), MessageInfo{}};
-  saved.info.flags = flags;
-  saved.info.keywords = keywords;
-  saved.info.size = wire;
-  saved.info.internal_date = internal_date;
-  std::string tmp = dir_ + "/tmp/" + saved.base;
-  if (::link(path.c_str(), tmp.c_str()) != 0) {
-    // Different file system or no hard links: copy.
-    auto content = read_whole_file(path);
-    if (!content) return mb::unexpected(content.error());
-    if (!*content) return mb::unexpected(errno_error(ENOENT, "read " + path));
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-    if (!fd) return mb::unexpected(errno_error(errno, "create " + tmp));
-    if (!write_all(fd.get(), (*content)->data(), (*content)->size()) ||
-        (fsync_ && ::fsync(fd.get()) != 0)) {
-      int err = errno;
-      ::unlink(tmp.c_str());
-      return mb::unexpected(errno_error(err, "write " + tmp));
-    }
-    timespec ts[2] = {{static_cast<time_t>(internal_date), 0}, {static_cast<time_t>(internal_date), 0}};
-    ::futimens(fd.get(), ts);
-  }
-  std::string dst = dir_ + "/cur/" + saved.base + info_suffix(flags, keywords);
-  if (::rename(tmp.c_str(), dst.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return mb::unexpected(errno_error(err, "rename " + tmp));
-  }
-  touch(dst);
-  if (fsync_) fsync_dir(dir_ + "/cur");
-  return saved;
-}
-
-StoreResult<std::vector<FlagUpdate>> FolderDisk::set_flags(const MessageTable& current,
-                                                           const std::vector<FlagUpdate>& wanted) {
-  std::vector<FlagUpdate> done;
-  for (const auto& w : wanted) {
-    std::size_t i = current.index_of(w.uid);
-    if (i == MessageTable::npos) continue;
-    const MessageInfo& old = current.infos()[i];
-    if (old.flags == w.flags && old.keywords == w.keywords) continue;
-    std::string_view base = current.base(i);
-    bool ok = false;
-    for (int attempt = 0; attempt < 2 && !ok; ++attempt) {
-      auto src = locate(base, old.flags, old.keywords);
-      if (!src) break;
-      // Letters we do not manage (P, a foreign server's) stay in the name.
-      std::string foreign = foreign_info_letters(std::string_view(*src).substr(src->rfind('/') + 1));
-      std::string dst = fmt::format("{}/cur/{}{}", dir_, base, info_suffix(w.flags, w.keywords, foreign));
-      ok = *src == dst || ::rename(src->c_str(), dst.c_str()) == 0;
-      if (ok) {
-        touch(*src);
-        touch(dst);
-      }
-      if (!ok && errno != ENOENT) return mb::unexpected(errno_error(errno, "rename " + *src));
-    }
-    if (ok) done.push_back(w);
-  }
-  if (!done.empty() && fsync_) fsync_dir(dir_ + "/cur");
-  return done;
-}
-
-StoreResult<std::vector<Uid>> FolderDisk::remove(const MessageTable& current, const std::vector<Uid>& uids) {
-  std::vector<Uid> done;
-  for (Uid uid : uids) {
-    std::size_t i = current.index_of(uid);
-    if (i == MessageTable::npos) continue;
-    const MessageInfo& m = current.infos()[i];
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      auto p = locate(current.base(i), m.flags, m.keywords);
-      if (!p) {
-        done.push_back(uid);  // already gone (another process expunged it): gone all the same
-        break;
-      }
-      if (::unlink(p->c_str()) == 0) {
-        touch(*p);
-        done.push_back(uid);
-        break;
-      }
-      if (errno != ENOENT) return mb::unexpected(errno_error(errno, "unlink " + *p));
-    }
-  }
-  stale_records_ += done.size();
-  if (!done.empty() && fsync_) fsync_dir(dir_ + "/cur");
-  return done;
 }
 
 }  // namespace mb::store::maildir

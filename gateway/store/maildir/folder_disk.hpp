@@ -15,6 +15,10 @@
 // which readers ignore); files not yet listed get the next UIDs at the next sync.
 // UIDVALIDITY changes only when the uidlist is lost (existed before in this process) or
 // unreadable; the reason is logged as an error.
+//
+// Implemented in folder_disk.cpp (sync, keywords, locate), folder_write.cpp (saves, flag
+// renames, unlinks), folder_commit.cpp (commit_new) and folder_snapshot.cpp (the settled
+// snapshot and dates cache).
 #pragma once
 
 #include <sys/stat.h>
@@ -223,5 +227,7 @@ inline std::int64_t mtime_ns(const struct stat& st) {
 
 // Wire (CRLF) size of stored bytes: every LF not preceded by CR counts two.
 std::uint64_t wire_size_of(std::string_view stored, bool& prev_cr);
+// Wire size of a whole file, read once (files without ,W= in the name); nullopt if unreadable.
+std::optional<std::uint64_t> wire_size_of_file(const std::string& path);
 
 }  // namespace mb::store::maildir
