@@ -94,7 +94,7 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   void finish_error(const store::Error& error);
   // Sends out_ now (streaming commands and continuation requests).
   void send_out();
-  // Drops out_'s capacity beyond kIdleBufferKeep (at the end of a command).
+  // Drops out_'s capacity beyond kIdleBufferKeep (a command ends or waits for the client).
   void release_output_buffer();
   static constexpr std::size_t kIdleBufferKeep = 4096;
   static constexpr std::size_t kStreamingBufferKeep = 1024 * 1024;
@@ -141,8 +141,11 @@ class ImapSession final : public proto::Session, public store::MailboxObserver {
   // Streaming commands: the session owns the running job; finish() retires it (it is
   // destroyed later, never inside its own call). wait_writable(): resume on on_writable().
   Job* start_job(std::unique_ptr<Job> job);
+  // While it waits, the session keeps no batch buffer: a client that stops reading costs
+  // the connection's queue only.
   void wait_writable() {
     waiting_writable_ = true;
+    release_output_buffer();
     begin_async();
   }
   // True when the sink is above the high-water mark: a streaming job should stop.
