@@ -51,11 +51,17 @@ TEST_F(ModseqPersistTest, ChangesWhileClosedCountAsNewChanges) {
   ModSeq highest = mb->highest_modseq();
   ModSeq first = mb->find(1)->modseq;
   close(mb);
-  // Another program sets \Seen on UID 2 while nobody has the folder open (names sort by
-  // delivery time: the later one is UID 2).
+  // Another program sets \Seen on UID 2 while nobody has the folder open. Its file is found
+  // through dovecot-uidlist ("2 :<base>"): the names' microseconds are not zero-padded, so
+  // sorting names puts .M120000 before .M95000 of the same second.
   auto names = files_in(root() + "/cur");
   ASSERT_EQ(names.size(), 2u);
-  std::string second = names[1];
+  std::string uidlist = read_file(root() + "/dovecot-uidlist");
+  auto rec = uidlist.find("\n2 :");
+  ASSERT_NE(rec, std::string::npos) << uidlist;
+  std::string base = uidlist.substr(rec + 4, uidlist.find('\n', rec + 4) - (rec + 4));
+  std::string second = names[0].rfind(base, 0) == 0 ? names[0] : names[1];
+  ASSERT_EQ(second.rfind(base, 0), 0u) << base;
   fs::rename(root() + "/cur/" + second, root() + "/cur/" + second + "S");
   mb = open("INBOX");
   EXPECT_EQ(mb->find(2)->flags, kSeen);
