@@ -127,13 +127,19 @@ class QuietSession final : public proto::Session {
   SinkList& list_;
 };
 
+// A loopback listener whose sessions are QuietSessions registered in `list`; its port, or 0.
+std::uint16_t listen_quietly(Harness& h, SinkList& list) {
+  const bool ok = static_cast<bool>(h.server().add_listener("127.0.0.1:0", {"imap", false, [&list](proto::SessionSink& s) -> proto::SessionPtr {
+                                      return std::make_unique<QuietSession>(s, list);
+                                    }}));
+  return ok ? h.server().listener_port(0) : 0;
+}
+
 TEST(NetServer, OutputOfManyConnectionsInOneTurnGoesOutAsOneBatchWholeAndInOrder) {
   SinkList list;
   Harness h;
-  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"imap", false, [&](proto::SessionSink& s) -> proto::SessionPtr {
-                                         return std::make_unique<QuietSession>(s, list);
-                                       }}));
-  std::uint16_t port = h.server().listener_port(0);
+  std::uint16_t port = listen_quietly(h, list);
+  ASSERT_NE(port, 0);
   constexpr int kConns = 80;  // above BurstWriter::kMinJobs
   std::uint64_t batches = 0;
   h.run([&] {
@@ -179,10 +185,8 @@ TEST(NetServer, OutputOfManyConnectionsInOneTurnGoesOutAsOneBatchWholeAndInOrder
 TEST(NetServer, RepliesToInputAreNotHandedToTheHelper) {
   SinkList list;
   Harness h;
-  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"imap", false, [&](proto::SessionSink& s) -> proto::SessionPtr {
-                                         return std::make_unique<QuietSession>(s, list);
-                                       }}));
-  std::uint16_t port = h.server().listener_port(0);
+  std::uint16_t port = listen_quietly(h, list);
+  ASSERT_NE(port, 0);
   constexpr int kConns = 40;
   std::uint64_t before = 0, after = 0;
   h.run([&] {
