@@ -512,8 +512,8 @@ void ImapSession::start_idle() {
   // Updates that arrived before IDLE began go out right away (RFC 2177 §3).
   flush_updates(true);
   send_out();
-  // An idling session keeps no output buffer (send_out() keeps up to 4 KB of capacity for
-  // busy sessions); the next update allocates a small one.
+  // An idling session keeps no output buffer (between commands others keep up to
+  // kIdleBufferKeep, see send_out()); the next update allocates a small one.
   std::string().swap(out_);
 }
 
