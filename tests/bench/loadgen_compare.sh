@@ -21,12 +21,10 @@ SHARED=${SHARED:-$root/../shared}
 export SCRATCH=${SCRATCH:-${TMPDIR:-/tmp}/mailbridge-scratch}
 BIN=${MAILBRIDGE_BIN:-$root/build/release/gateway/mailbridge}
 [[ -x $BIN ]] || { echo "no mailbridge binary at $BIN (bash deploy/scripts/build.sh release)" >&2; exit 1; }
-LOADGEN=$SCRATCH/loadgen-bin
-mkdir -p "$SCRATCH" "$LOADGEN"
-if [[ ! -x $LOADGEN/mailload || $LOADGEN/mailload -ot $SHARED/bench/loadgen/mailload.cpp ]]; then
-  g++ -O2 -std=c++17 -o "$LOADGEN/mailload" "$SHARED/bench/loadgen/mailload.cpp"
-fi
-export MAILLOAD=$LOADGEN/mailload
+source "$root/tests/bench/bench_lib.sh"
+mkdir -p "$SCRATCH"
+MAILLOAD=$(build_mailload "$SHARED" "$SCRATCH/loadgen-bin")
+export MAILLOAD
 
 dv=$SCRATCH/dv-perf gw=$SCRATCH/gw-perf
 bash "$SHARED/bench/dovecot-anchor.sh" stop "$dv" || true  # a previous run may have left it up
@@ -43,27 +41,12 @@ if [[ ! -d $gw/mail ]]; then
   mkdir -p "$gw"
   cp -a "$dv/mail" "$gw/mail"
 fi
-for i in $(seq 1 20); do echo "user$i:{PLAIN}pass"; done >"$gw/users"
-cat >"$gw/mailbridge.toml" <<TOML
-[listen]
-imap = ["127.0.0.1:34143"]
-pop3 = ["127.0.0.1:34110"]
-[auth]
-passwd_file = "$gw/users"
-plaintext = "always"
-[store]
-driver = "maildir"
-path = "$gw/mail/%u/Maildir"
-[limits]
-max_connections = 20000
-[log]
-level = "warn"
-TOML
+write_bench_config "$gw" "$gw/mail" 34143 34110
 ulimit -n "$(ulimit -Hn)"
 "$BIN" --config "$gw/mailbridge.toml" 2>"$gw/mailbridge.log" &
 gw_pid=$!
 echo "$gw_pid" >"$gw/gateway.pid"
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/34143) 2>/dev/null && break; sleep 0.1; done
+wait_for_port 34143 || true
 
 # Warm both servers the same way: every user's first FETCH of ENVELOPE/BODYSTRUCTURE builds
 # the server's cache (dovecot.index.cache, mailbridge-cache); the kit's figures are for warm

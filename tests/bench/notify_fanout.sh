@@ -26,11 +26,9 @@ BIN=${MAILBRIDGE_BIN:-$root/build/release/gateway/mailbridge}
 [[ -x $BIN ]] || { echo "no mailbridge binary at $BIN (bash deploy/scripts/build.sh release)" >&2; exit 1; }
 N=${N:-1000}
 ROUNDS=${ROUNDS:-3}
-mkdir -p "$SCRATCH/loadgen-bin" "$SCRATCH/notify"
-MAILLOAD=$SCRATCH/loadgen-bin/mailload
-if [[ ! -x $MAILLOAD || $MAILLOAD -ot $SHARED/bench/loadgen/mailload.cpp ]]; then
-  g++ -O2 -std=c++17 -o "$MAILLOAD" "$SHARED/bench/loadgen/mailload.cpp"
-fi
+source "$root/tests/bench/bench_lib.sh"
+mkdir -p "$SCRATCH/notify"
+MAILLOAD=$(build_mailload "$SHARED" "$SCRATCH/loadgen-bin")
 
 mail=$SCRATCH/gw-perf/mail
 if [[ ! -d $mail ]]; then
@@ -44,22 +42,7 @@ if [[ ! -d $mail ]]; then
     done
   done
 fi
-for i in $(seq 1 20); do echo "user$i:{PLAIN}pass"; done >"$SCRATCH/notify/users"
-cat >"$SCRATCH/notify/mailbridge.toml" <<TOML
-[listen]
-imap = ["127.0.0.1:29143"]
-pop3 = ["127.0.0.1:29110"]
-[auth]
-passwd_file = "$SCRATCH/notify/users"
-plaintext = "always"
-[store]
-driver = "maildir"
-path = "$mail/%u/Maildir"
-[limits]
-max_connections = 20000
-[log]
-level = "warn"
-TOML
+write_bench_config "$SCRATCH/notify" "$mail" 29143 29110
 ulimit -n "$(ulimit -Hn)"
 
 gw_pid=""
@@ -71,7 +54,7 @@ run() {  # run SHAPE BURST EXTRA...
   shift 2
   MAILBRIDGE_BURST=$burst "$BIN" --config "$SCRATCH/notify/mailbridge.toml" 2>"$SCRATCH/notify/mailbridge.log" &
   gw_pid=$!
-  for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/29143) 2>/dev/null && break; sleep 0.1; done
+  wait_for_port 29143 || true
   local out
   out=$("$MAILLOAD" idle-scale --port 29143 -n "$N" "$@" --server-pids-cmd "echo $gw_pid" 2>/dev/null | tail -1)
   cleanup
