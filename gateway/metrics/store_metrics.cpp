@@ -63,6 +63,10 @@ class MeteredMailbox final : public store::Mailbox {
                                                char line_escape) override {
     return inner_->read_now(uid, offset, max_len, dst, line_escape);
   }
+  std::unique_ptr<proto::BodySource> open_body_now(store::Uid uid, std::uint64_t offset,
+                                                   char line_escape) override {
+    return inner_->open_body_now(uid, offset, line_escape);
+  }
   std::optional<std::string_view> cache_get(store::Uid uid, store::CacheField f) const override {
     return inner_->cache_get(uid, f);
   }

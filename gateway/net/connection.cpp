@@ -4,6 +4,7 @@
 #include <mbedtls/ssl.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <utility>
 
 #include "gateway/log/log.hpp"
@@ -307,7 +308,7 @@ void Connection::send(std::string_view bytes) {
       abort("TLS error");
       return;
     }
-  } else if (pending_.empty() && inflight_ == 0 && bytes.size() >= kDirectWriteMin) {
+  } else if (pending_.empty() && inflight_ == 0 && !delegated_ && bytes.size() >= kDirectWriteMin) {
     // Nothing queued: hand a large buffer (a RETR chunk, a FETCH batch) to the kernel from
     // the caller's memory, and copy only what the socket did not take. Errors are left to
     // flush(), which meets them again from the loop and closes.
@@ -358,7 +359,7 @@ void Connection::tick_input() {
 void Connection::tick_output() { flush(); }
 
 bool Connection::burst_job(BurstJob& job) {
-  if (state_ == State::closed || inflight_ != 0 || pending_.empty()) return false;
+  if (state_ == State::closed || inflight_ != 0 || delegated_ || pending_.empty()) return false;
   // Output answering input read since the last turn goes to a client that is busy with this
   // conversation (often on this machine); the helper thread is for unsolicited output (a new
   // message told to IDLE sessions), whose clients sit waiting.
@@ -381,8 +382,82 @@ void Connection::finish_burst(ssize_t result) {
   check_writable();
 }
 
+bool Connection::offload_body(std::string_view head, std::unique_ptr<proto::BodySource>& source,
+                              std::uint64_t length, std::function<void(OffloadResult)> done) {
+  if (state_ != State::open || tls_ || inflight_ != 0 || delegated_ || !source || length == 0) {
+    send(head);
+    return false;
+  }
+  uv_os_fd_t fd = -1;
+  if (uv_fileno(tcp_.handle(), &fd) != 0) {
+    send(head);
+    return false;
+  }
+  // What is queued and the head go first, from here: the pump then has the socket alone.
+  if (!pending_.empty() || !head.empty()) {
+    uv_buf_t bufs[2] = {uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size())),
+                        uv_buf_init(const_cast<char*>(head.data()), static_cast<unsigned>(head.size()))};
+    int n = uv_try_write(tcp_.stream(), bufs, 2);
+    if (n < 0 || static_cast<std::size_t>(n) < pending_.size() + head.size()) {
+      // The socket is full already: the rest is queued (after_write() closes on a real
+      // error) and the caller goes on as before.
+      pending_.append(head);
+      if (after_write(n) && queued_bytes() >= kOutputLowWater) above_high_ = true;
+      return false;
+    }
+    stats_.bytes_out += static_cast<std::size_t>(n);
+    std::string().swap(pending_);
+  }
+  auto job = std::make_unique<PumpJob>();
+  job->fd = fd;
+  job->source = std::move(source);
+  job->length = length;
+  job->owner = this;
+  if (!server_.submit_body(job)) {
+    source = std::move(job->source);  // no pump: the head went out, the caller streams the rest
+    return false;
+  }
+  delegated_ = true;
+  offload_done_ = std::move(done);
+  return true;
+}
+
+void Connection::pump_finished(std::unique_ptr<PumpJob> job) {
+  delegated_ = false;
+  auto done = std::move(offload_done_);
+  offload_done_ = nullptr;
+  if (state_ == State::closed) {
+    tcp_.close();  // finish() left it open for the pump
+    server_.bury(this);  // its deletion was put off until now
+    return;
+  }
+  stats_.bytes_out += job->sent;
+  if (job->error != 0) {
+    abort(job->error == EPIPE || job->error == ECONNRESET ? "connection reset by peer" : "write error");
+    return;
+  }
+  // Unsent converted bytes go before anything the session queued meanwhile.
+  if (!job->leftover.empty()) {
+    job->leftover.append(pending_);
+    pending_ = std::move(job->leftover);
+  }
+  if (!pending_.empty()) {
+    above_high_ = true;  // the session waits for the queue to drain (on_writable)
+    if (queued_bytes() > server_.limits().output_cap) {
+      abort("client stopped reading");
+      return;
+    }
+    schedule();
+  }
+  OffloadResult result;
+  result.consumed = job->consumed;
+  result.source = std::move(job->source);
+  result.source_stopped = job->source_stopped;
+  if (done) done(std::move(result));
+}
+
 void Connection::flush() {
-  if (state_ == State::closed || inflight_ != 0) return;
+  if (state_ == State::closed || inflight_ != 0 || delegated_) return;
   if (!pending_.empty()) {
     uv_buf_t buf = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
     if (!after_write(uv_try_write(tcp_.stream(), &buf, 1))) return;
@@ -550,7 +625,10 @@ void Connection::finish(const char* reason) {
   log_close(reason);
   reading_ = false;
   timer_.close();
-  tcp_.close();  // pending write requests complete with UV_ECANCELED and see data == nullptr
+  // While the pump sends on it the socket stays open (pump_finished closes it), so its fd
+  // cannot be reused under the pump; the server keeps this object until then.
+  if (!delegated_) tcp_.close();  // pending write requests complete with UV_ECANCELED and see data == nullptr
+  else uv_read_stop(tcp_.stream());
   std::string().swap(pending_);
   inflight_ = 0;
   ++stats_.closed;

@@ -26,6 +26,10 @@
 //     while output is queued, that output is still flushed before closing.
 //   - Timeouts: one timer per connection: TLS handshake deadline, then the idle timeout
 //     (re-armed lazily: reads only record the time), then the close linger.
+//   - offload_body(): a large literal is sent by the server's BodyPump thread. Until the job
+//     comes back the connection is "delegated": it writes nothing to the socket itself
+//     (send() only queues) and, if it closes meanwhile, keeps the socket open and stays out
+//     of the server's deletion until then, so the pump never writes to a reused fd.
 //   - Session::on_closed() is always called from the loop (never from inside a sink call),
 //     once, right before the connection and its session are destroyed; sink calls made
 //     after the connection closed are ignored.
@@ -37,10 +41,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "gateway/net/body_pump.hpp"
 #include "gateway/net/burst_writer.hpp"
 #include "gateway/net/net_stats.hpp"
 #include "gateway/uv/handle.hpp"
@@ -81,6 +87,8 @@ class Connection final : public proto::SessionSink {
     const std::size_t q = queued_bytes();
     return turn_bytes_ >= turn_budget_ ? std::max(q, proto::kOutputHighWater + 1) : q;
   }
+  bool offload_body(std::string_view head, std::unique_ptr<proto::BodySource>& source,
+                    std::uint64_t length, std::function<void(OffloadResult)> done) override;
   void pause_reading() override;
   void resume_reading() override;
   void start_tls() override;
@@ -117,6 +125,10 @@ class Connection final : public proto::SessionSink {
   // Called right before destruction, from the server's deferred-deletion step.
   void notify_closed();
   bool closed() const { return state_ == State::closed; }
+  // A body job of this connection is with the pump (see offload_body).
+  bool delegated() const { return delegated_; }
+  // The pump's report on this connection's job (loop thread, from Server).
+  void pump_finished(std::unique_ptr<PumpJob> job);
 
   // Intrusive list of live connections (owned by Server).
   Connection* prev_ = nullptr;
@@ -169,6 +181,7 @@ class Connection final : public proto::SessionSink {
   std::string peer_;
   std::string user_;
   std::string pending_;            // output not yet handed to the kernel
+  std::function<void(OffloadResult)> offload_done_;  // the session's, while delegated
   std::size_t inflight_ = 0;       // bytes in the one outstanding uv_write
   std::uint64_t read_turn_ = 0;    // Server::turn_ when input last arrived (burst_job)
   std::size_t turn_bytes_ = 0;     // written directly since the last tick (kTurnBudget)
@@ -183,6 +196,7 @@ class Connection final : public proto::SessionSink {
   bool reading_ = false;
   bool peer_eof_ = false;
   bool above_high_ = false;
+  bool delegated_ = false;  // a PumpJob of ours is out: the pump owns the socket's output
 };
 
 }  // namespace mb::net

@@ -13,18 +13,26 @@
 namespace mb::net {
 
 Server::Server(uv_loop_t* loop, ServerLimits limits)
-    : loop_(loop), limits_(limits), shutdown_timer_(loop) {
+    : loop_(loop),
+      limits_(limits),
+      shutdown_timer_(loop),
+      pump_(loop, [](std::unique_ptr<PumpJob> job) {
+        static_cast<Connection*>(job->owner)->pump_finished(std::move(job));
+      }) {
   if (auto h = uv::Handle<uv_idle_t>::init(loop, uv_idle_init)) {
     idle_ = std::move(*h);
     idle_->data = this;
   }
   const char* burst = std::getenv("MAILBRIDGE_BURST");
   burst_enabled_ = burst == nullptr || std::strcmp(burst, "0") != 0;
+  const char* pump = std::getenv("MAILBRIDGE_PUMP");
+  pump_enabled_ = pump == nullptr || std::strcmp(pump, "0") != 0;
 }
 
 Server::~Server() {
   for (auto& l : listeners_) l->tcp.close();
   while (head_ != nullptr) head_->abort("server destroyed");
+  pump_.stop();  // hands back every job: their connections close their sockets now
   ticks_.clear();
   for (Connection* c : graveyard_) {
     c->notify_closed();
@@ -155,8 +163,19 @@ void Server::schedule(Connection* c) {
   wake();
 }
 
+bool Server::submit_body(std::unique_ptr<PumpJob>& job) {
+  if (!pump_enabled_ || shutting_down_) return false;
+  return pump_.submit(job);
+}
+
+void Server::bury(Connection* c) {
+  graveyard_.push_back(c);
+  wake();
+}
+
 void Server::connection_finished(Connection* c) {
   unlink(c);
+  if (c->delegated()) return;  // the pump still sends on its socket: pump_finished() buries it
   graveyard_.push_back(c);
   wake();
 }

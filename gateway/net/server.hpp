@@ -42,6 +42,7 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/net/body_pump.hpp"
 #include "gateway/net/burst_writer.hpp"
 #include "gateway/net/net_stats.hpp"
 #include "gateway/uv/handle.hpp"
@@ -111,6 +112,8 @@ class Server {
 
   // Loop turns whose output went out as one batch from two threads (burst_writer.hpp).
   std::uint64_t burst_batches() const { return burst_batches_; }
+  // Body jobs the pump thread has sent (body_pump.hpp).
+  std::uint64_t pump_jobs() const { return pump_.jobs_done(); }
 
   const ServerLimits& limits() const { return limits_; }
   uv_loop_t* loop() const { return loop_; }
@@ -142,6 +145,10 @@ class Server {
   static constexpr std::size_t kPlainBufferSize = 16 * 1024;
   void schedule(Connection* c);
   void connection_finished(Connection* c);
+  // Hands a body job to the pump; false (the job untouched) when there is none.
+  bool submit_body(std::unique_ptr<PumpJob>& job);
+  // A closed connection whose deletion waited for its pump job.
+  void bury(Connection* c);
 
   uv_loop_t* loop_;
   ServerLimits limits_;
@@ -160,6 +167,8 @@ class Server {
   std::uint64_t burst_batches_ = 0;
   std::uint64_t turn_ = 1;  // on_idle runs so far (+1): Connection::read_turn_ compares
   bool burst_enabled_ = true;  // MAILBRIDGE_BURST=0: every connection flushed by the loop alone
+  BodyPump pump_;
+  bool pump_enabled_ = true;   // MAILBRIDGE_PUMP=0: bodies are sent by the loop alone
   Connection* head_ = nullptr;
   std::size_t live_count_ = 0;
   std::uint64_t next_id_ = 0;

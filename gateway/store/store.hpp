@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/common/body_source.hpp"
 #include "protocols/common/result.hpp"
 
 namespace mb::store {
@@ -200,6 +201,17 @@ class Mailbox {
                                                        std::size_t /*max_len*/, char* /*dst*/,
                                                        char /*line_escape*/) {
     return std::nullopt;
+  }
+
+  // The message's wire form from wire offset `offset` as a proto::BodySource that another
+  // thread may read (the transport's body pump: SessionSink::offload_body), with
+  // `line_escape` applied as in read_now(). Opened on the loop without waiting for the disk:
+  // nullptr when that would block, the message is gone, or the backend has no such path
+  // (the caller uses read_now()/read()). The source reads the file it opened: an expunge
+  // afterwards does not cut it short. Loop thread.
+  virtual std::unique_ptr<proto::BodySource> open_body_now(Uid /*uid*/, std::uint64_t /*offset*/,
+                                                           char /*line_escape*/) {
+    return nullptr;
   }
 
   // Per-message cache (see CacheField). get is synchronous (in memory); put persists later.

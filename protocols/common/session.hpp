@@ -16,9 +16,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "protocols/common/body_source.hpp"
 
 namespace mb::proto {
 
@@ -30,6 +34,25 @@ class SessionSink {
   // Queue bytes for the peer (copied). Never blocks; may be called at any time before
   // close(). Output is encrypted when the connection is TLS.
   virtual void send(std::string_view bytes) = 0;
+
+  // What a body offload (offload_body) did, told on the loop.
+  struct OffloadResult {
+    std::uint64_t consumed = 0;  // wire octets of the source sent or queued (in order)
+    std::unique_ptr<BodySource> source;  // back to the caller, positioned after them
+    bool source_stopped = false;  // would_block / failed: read the rest another way
+  };
+  // Sends `head` and then up to `length` octets of `source` from the transport's own thread
+  // (the body pump), so reading, converting and copying a large literal into the socket
+  // runs beside the loop instead of on it. True: `source` was taken and `done` is called
+  // later on the loop (never from inside this call; not at all if the connection closes
+  // meanwhile); the session sends nothing until then. False: `head` was queued as by
+  // send(), `source` is untouched (the caller streams it itself): TLS connections, output
+  // still in flight, a closing connection, or no pump thread. Default: always false.
+  virtual bool offload_body(std::string_view head, std::unique_ptr<BodySource>& /*source*/,
+                            std::uint64_t /*length*/, std::function<void(OffloadResult)> /*done*/) {
+    send(head);
+    return false;
+  }
 
   // Octets queued but not yet accepted by the kernel. Streaming senders (RETR, FETCH
   // BODY[]) stop producing while this is above `kOutputHighWater` and resume on

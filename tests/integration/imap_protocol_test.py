@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import imaplib
 import re
+import socket
 
 import harness
 
@@ -114,6 +115,65 @@ class ImapBasics(harness.TestCase):
             imap.close()
             imap.logout()
 
+
+    def test_large_bodies_byte_for_byte_plain_and_tls(self):
+        # Large literals are sent by the body pump thread on plain connections, by the loop
+        # on TLS ones: both must give every octet of the wire form (LF files -> CRLF, lines
+        # starting with '.', 8-bit bytes), across literals split between the two and a
+        # reader that takes small bites (the pump meets a full socket).
+        def lf_message(size: int, tag: str) -> bytes:
+            head = f"Subject: big {tag}\nContent-Type: text/plain; charset=utf-8\n\n".encode()
+            lines, n, i = [head], len(head), 0
+            while n < size:
+                line = (b"." if i % 5 == 0 else b"") + ("\u00e9t\u00e9 " + tag * (40 + i % 50)).encode() + b"\n"
+                lines.append(line)
+                n += len(line)
+                i += 1
+            return b"".join(lines)
+
+        sizes = [2_000, 90_000, 700_000, 2_300_000, 5_000, 1_100_000]
+        messages = [lf_message(size, chr(ord("a") + k)) for k, size in enumerate(sizes)]
+        wire = [m.replace(b"\n", b"\r\n") for m in messages]
+        with self.server(protocols=("imap", "imaps")) as srv:
+            for m in messages:
+                srv.deliver("alice", m)
+            for make in (srv.imap, srv.imaps):
+                imap = make()
+                imap.login("alice", srv.password("alice"))
+                imap.select("INBOX", readonly=True)
+                typ, data = imap.fetch("1:*", "(BODY.PEEK[])")
+                self.assertEqual(typ, "OK")
+                bodies = [d[1] for d in data if isinstance(d, tuple)]
+                self.assertEqual(len(bodies), len(wire))
+                for k, (got, want) in enumerate(zip(bodies, wire)):
+                    self.assertEqual(len(got), len(want), f"message {k + 1} via {make.__name__}")
+                    self.assertTrue(got == want, f"message {k + 1} via {make.__name__}: bytes differ")
+                imap.logout()
+            # A raw reader taking small pieces: the pump meets a full socket.
+            sock = socket.create_connection(srv.address("imap"), timeout=harness.IO_TIMEOUT)
+            reader = sock.makefile("rb", buffering=0)
+            def line() -> bytes:
+                out = b""
+                while not out.endswith(b"\r\n"):
+                    out += reader.read(1)
+                return out
+            line()
+            pw = srv.password("alice")
+            sock.sendall(f'a LOGIN alice "{pw}"\r\nb EXAMINE INBOX\r\nc FETCH 3:4 BODY.PEEK[]\r\n'.encode())
+            while not line().startswith(b"b OK"):
+                pass
+            for k in (2, 3):
+                head = line()
+                self.assertRegex(head, rb"^\* %d FETCH \(BODY\[\] \{%d\}\r\n$" % (k + 1, len(wire[k])))
+                got = bytearray()
+                while len(got) < len(wire[k]):
+                    piece = reader.read(min(3001, len(wire[k]) - len(got)))
+                    self.assertTrue(piece, "connection closed early")
+                    got += piece
+                self.assertTrue(bytes(got) == wire[k], f"raw message {k + 1}: bytes differ")
+                self.assertEqual(line(), b")\r\n")
+            self.assertTrue(line().startswith(b"c OK"))
+            sock.close()
 
     def test_empty_mailbox_sets_esearch_searchres_sort(self):
         # Python's imaplib raises on BAD: "1:*" on an empty mailbox must answer OK (issue #5).

@@ -163,18 +163,15 @@ void MaildirMailbox::read(Uid uid, std::uint64_t offset, std::size_t max_len,
       [result, done = std::move(done)] { done(std::move(*result)); });
 }
 
-std::optional<StoreResult<Mailbox::ReadNow>> MaildirMailbox::read_now(Uid uid, std::uint64_t offset,
-                                                                      std::size_t max_len, char* dst,
-                                                                      char line_escape) {
-  if (!read_nowait_enabled()) return std::nullopt;
-  std::size_t i = table_.index_of(uid);
-  if (i == MessageTable::npos) return StoreResult<ReadNow>(mb::unexpected(expunged_error("read")));
+// The cursor of `uid` at wire `offset`, from the idle LRU or opened without waiting for the
+// disk; null when that would block or needs a directory search (the pool path does both).
+std::unique_ptr<WireCursor> MaildirMailbox::cursor_now(std::size_t index, Uid uid, std::uint64_t offset) {
   std::unique_ptr<WireCursor> cur = take_cursor(*read_state_, uid, offset);
   if (!cur) {
-    const MessageInfo& m = table_.infos()[i];
+    const MessageInfo& m = table_.infos()[index];
     int dirfd = t_cur_dirs.get(dir_);
     std::string exact = dirfd >= 0 ? std::string() : dir_ + "/cur/";
-    exact.append(table_.base(i)).append(info_suffix(m.flags, m.keywords));
+    exact.append(table_.base(index)).append(info_suffix(m.flags, m.keywords));
     cur = std::make_unique<WireCursor>();
     // `missing` needs a directory search (a foreign name, or the message is gone): the pool
     // path does it and tells the two apart.
@@ -182,17 +179,67 @@ std::optional<StoreResult<Mailbox::ReadNow>> MaildirMailbox::read_now(Uid uid, s
     // A miss may mean the folder was renamed or deleted under the cached fd (RESOLVE_CACHED
     // then says EAGAIN as often as ENOENT): drop it; reopening a directory is cheap.
     if (o != OpenNow::ok && dirfd >= 0) t_cur_dirs.drop(dir_);
-    if (o != OpenNow::ok) return std::nullopt;
+    if (o != OpenNow::ok) return nullptr;
   }
-  WireCursor& c = *cur;
-  if (c.wire_off < offset) {
-    auto s = wire_read_into(c, offset - c.wire_off, nullptr, 0, true);
-    if (!s || s->would_block) return std::nullopt;  // the cursor is dropped (closed)
+  if (cur->wire_off < offset) {
+    auto s = wire_read_into(*cur, offset - cur->wire_off, nullptr, 0, true);
+    if (!s || s->would_block) return nullptr;  // the cursor is dropped (closed)
   }
-  auto r = wire_read_into(c, max_len, dst, line_escape, true);
+  return cur;
+}
+
+std::optional<StoreResult<Mailbox::ReadNow>> MaildirMailbox::read_now(Uid uid, std::uint64_t offset,
+                                                                      std::size_t max_len, char* dst,
+                                                                      char line_escape) {
+  if (!read_nowait_enabled()) return std::nullopt;
+  std::size_t i = table_.index_of(uid);
+  if (i == MessageTable::npos) return StoreResult<ReadNow>(mb::unexpected(expunged_error("read")));
+  std::unique_ptr<WireCursor> cur = cursor_now(i, uid, offset);
+  if (!cur) return std::nullopt;
+  auto r = wire_read_into(*cur, max_len, dst, line_escape, true);
   if (!r || r->would_block) return std::nullopt;
   put_cursor(*read_state_, std::move(cur));
   return StoreResult<ReadNow>(ReadNow{static_cast<std::size_t>(r->wire), r->written});
+}
+
+namespace {
+
+// A WireCursor of its own, read with the nowait calls: usable from the body pump's thread
+// (it shares nothing with the mailbox; its fd stays valid after an expunge or rename).
+class CursorBodySource final : public proto::BodySource {
+ public:
+  CursorBodySource(std::unique_ptr<WireCursor> cursor, char escape)
+      : cursor_(std::move(cursor)), escape_(escape) {}
+
+  Step read(char* dst, std::size_t max) override {
+    Step step;
+    auto r = wire_read_into(*cursor_, max, dst, escape_, true);
+    if (!r) {
+      step.status = Status::failed;
+      return step;
+    }
+    step.wire = static_cast<std::size_t>(r->wire);
+    step.written = r->written;
+    if (r->would_block) step.status = Status::would_block;
+    return step;
+  }
+  std::size_t room_for(std::size_t max) const override { return escape_ != 0 ? 2 * max : max; }
+
+ private:
+  std::unique_ptr<WireCursor> cursor_;
+  char escape_;
+};
+
+}  // namespace
+
+std::unique_ptr<proto::BodySource> MaildirMailbox::open_body_now(Uid uid, std::uint64_t offset,
+                                                                 char line_escape) {
+  if (!read_nowait_enabled()) return nullptr;
+  std::size_t i = table_.index_of(uid);
+  if (i == MessageTable::npos) return nullptr;
+  std::unique_ptr<WireCursor> cur = cursor_now(i, uid, offset);
+  if (!cur) return nullptr;
+  return std::make_unique<CursorBodySource>(std::move(cur), line_escape);
 }
 
 }  // namespace mb::store::maildir

@@ -94,6 +94,8 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
             std::function<void(StoreResult<std::string>)> done) override;
   std::optional<StoreResult<ReadNow>> read_now(Uid uid, std::uint64_t offset, std::size_t max_len, char* dst,
                                                char line_escape) override;  // mailbox_read.cpp
+  std::unique_ptr<proto::BodySource> open_body_now(Uid uid, std::uint64_t offset,
+                                                   char line_escape) override;  // mailbox_read.cpp
   std::optional<std::string_view> cache_get(Uid uid, CacheField field) const override;
   void cache_put(Uid uid, CacheField field, std::string value) override;
   void load_cache(std::function<void()> done) override;  // mailbox_copy.cpp
@@ -176,6 +178,7 @@ class MaildirMailbox final : public Mailbox, public std::enable_shared_from_this
     std::vector<std::unique_ptr<WireCursor>> idle;
   };
   std::shared_ptr<ReadState> read_state_ = std::make_shared<ReadState>();
+  std::unique_ptr<WireCursor> cursor_now(std::size_t index, Uid uid, std::uint64_t offset);  // mailbox_read.cpp
   // The per-message cache: entries put in this process, plus (once loaded) the persisted
   // ones. Loaded lazily (load_cache): unloaded -> loading (a queued read) -> loaded.
   enum class CacheState : std::uint8_t { unloaded, loading, loaded };

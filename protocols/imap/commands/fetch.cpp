@@ -11,7 +11,10 @@
 //    own), else read() on the pool; section bytes of small messages come from one read of
 //    the whole message; larger ones are streamed in chunks, stopping while the sink is above
 //    proto::kOutputHighWater and resuming in on_writable(): a client that stops reading
-//    never makes us buffer a whole large FETCH.
+//    never makes us buffer a whole large FETCH;
+//  - streamed literals of kOffloadMin or more go, where the transport takes them, to its
+//    body pump thread (SessionSink::offload_body) from a source the store opens on the loop
+//    (Mailbox::open_body_now), and the job resumes at the octet the pump reached.
 // Non-PEEK body items set \Seen first (one store_flags call for the whole set) and the new
 // FLAGS are included in that message's response (§6.4.5). No EXPUNGE is sent during FETCH
 // (§7.4.1); UID FETCH may send them at the end.
@@ -36,6 +39,14 @@ constexpr std::uint64_t kInMemoryLimit = 256 * 1024;  // read small messages who
 // producing above kOutputHighWater, so a stalled reader costs at most about twice this.
 constexpr std::size_t kChunk = 256 * 1024;
 constexpr std::size_t kBatch = 256 * 1024;
+// Literals this long are sent by the transport's body pump thread (SessionSink::
+// offload_body) where it can: the loop keeps the protocol work and the small messages.
+// imap-fetch c=10 (release, 2 vCPUs): 16 KB 40.6k msgs/s, 32 KB 48.6k, 64 KB 47.0k, 128 KB
+// 49.1k, without the pump 33.5-40.2k (shorter literals cost the loop a hand-over each and
+// lose the batching of small responses into one write). Up to kOffloadMax per hand-over,
+// so a huge message does not hold the pump from other connections.
+constexpr std::uint64_t kOffloadMin = 64 * 1024;
+constexpr std::uint64_t kOffloadMax = 1024 * 1024;
 
 render::SectionSpec to_spec(const Section& s) {
   render::SectionSpec spec;
@@ -157,6 +168,9 @@ class FetchJob final : public Job {
             std::uint32_t seq);
   bool emit_bytes(store::Uid uid, std::uint64_t offset, std::uint64_t length);
   bool stream(store::Uid uid);
+  // Hands the rest of the literal (up to kOffloadMax) and out_ to the transport's pump;
+  // false when it declined (out_ was queued, body_ stays here).
+  bool offload();
 
   ImapSession& s_;
   // Parsed structures on their way to the store's cache; a FETCH cut short (connection
@@ -189,6 +203,8 @@ class FetchJob final : public Job {
   bool streaming_ = false;
   std::uint64_t stream_offset_ = 0;
   std::uint64_t stream_left_ = 0;
+  // The literal's source when it can be read off the loop (open_body_now), at stream_offset_.
+  std::unique_ptr<proto::BodySource> body_;
 };
 
 void FetchJob::end_message() {
@@ -255,6 +271,34 @@ bool FetchJob::stream(store::Uid uid) {
       if (out.size() >= kBatch) s_.send_out();
       continue;
     }
+    if (!body_ && stream_left_ >= kOffloadMin && !s_.sink().is_tls())
+      body_ = s_.mailbox().open_body_now(uid, stream_offset_, 0);
+    if (body_) {
+      if (stream_left_ >= kOffloadMin) {
+        if (offload()) return false;
+        if (s_.output_full()) continue;  // the head was queued: wait for the client
+      }
+      // Read here (the pump declined or the rest is short) from the same open file.
+      const std::size_t base = out.size();
+      out.resize(base + body_->room_for(n));
+      proto::BodySource::Step step = body_->read(out.data() + base, n);
+      if (step.status == proto::BodySource::Status::ok) {
+        // Shorter than announced (changed on disk): pad so the literal stays valid.
+        const std::size_t got = std::min(step.written, n);
+        out.resize(base + n);
+        if (got < n) std::fill(out.begin() + static_cast<std::ptrdiff_t>(base + got), out.end(), ' ');
+        stream_offset_ += n;
+        stream_left_ -= n;
+      } else {
+        // Not cached after all, or unreadable: keep what came, the rest by the paths below.
+        out.resize(base + step.written);
+        stream_offset_ += step.wire;
+        stream_left_ -= step.wire;
+        body_.reset();
+      }
+      if (out.size() >= kBatch) s_.send_out();
+      continue;
+    }
     // Page-cache hits: the wire octets go straight into the literal, on the loop.
     const std::size_t base = out.size();
     out.resize(base + n);
@@ -287,7 +331,31 @@ bool FetchJob::stream(store::Uid uid) {
                       }));
     return false;
   }
+  body_.reset();
   streaming_ = false;
+  return true;
+}
+
+bool FetchJob::offload() {
+  const std::uint64_t length = std::min(stream_left_, kOffloadMax);
+  std::string& out = s_.out();
+  bool taken = s_.sink().offload_body(
+      out, body_, length, s_.guarded([this](proto::SessionSink::OffloadResult r) {
+        busy_io_ = false;
+        stream_offset_ += r.consumed;
+        stream_left_ -= r.consumed;
+        if (!r.source_stopped) body_ = std::move(r.source);
+        // The socket filled up (what it did not take is queued): wait for the client.
+        if (s_.sink().output_queued() > 0) {
+          s_.wait_writable();
+          return;
+        }
+        run();
+      }));
+  out.clear();  // sent or queued either way
+  if (!taken) return false;
+  busy_io_ = true;
+  s_.begin_async();
   return true;
 }
 

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -36,6 +37,42 @@
 
 namespace mb::net::test {
 
+inline char pattern_byte(std::uint64_t i) { return static_cast<char>('a' + (i * 7 + i / 26) % 26); }
+
+// A proto::BodySource of `size` pattern bytes (pattern_byte(i) at offset i), for the body
+// pump. `stop_at`: read() answers would_block once that many octets came out (as a store
+// source meeting an uncached block does). `gate`: the first read() waits until it is set,
+// so a test can hold the pump thread inside a job; `entered` is set when it starts waiting.
+class PatternSource final : public proto::BodySource {
+ public:
+  explicit PatternSource(std::uint64_t size, std::uint64_t stop_at = UINT64_MAX,
+                         std::atomic<bool>* gate = nullptr, std::atomic<bool>* entered = nullptr)
+      : size_(size), stop_at_(stop_at), gate_(gate), entered_(entered) {}
+  Step read(char* dst, std::size_t max) override {
+    if (entered_ != nullptr) *entered_ = true;
+    if (gate_ != nullptr) {
+      while (!gate_->load()) std::this_thread::yield();
+      gate_ = nullptr;
+    }
+    Step step;
+    std::uint64_t end = std::min<std::uint64_t>({pos_ + max, size_, std::max(stop_at_, pos_)});
+    for (std::uint64_t i = pos_; i < end; ++i) dst[i - pos_] = pattern_byte(i);
+    step.wire = step.written = static_cast<std::size_t>(end - pos_);
+    pos_ = end;
+    if (end < size_ && end == stop_at_ && step.wire < max) step.status = Status::would_block;
+    return step;
+  }
+  std::size_t room_for(std::size_t max) const override { return max; }
+  std::uint64_t position() const { return pos_; }
+
+ private:
+  std::uint64_t pos_ = 0;
+  std::uint64_t size_;
+  std::uint64_t stop_at_;
+  std::atomic<bool>* gate_;
+  std::atomic<bool>* entered_;
+};
+
 // Shared observations from sessions (loop thread writes, test thread reads after join).
 struct Observed {
   std::atomic<int> started{0};
@@ -46,6 +83,8 @@ struct Observed {
   std::atomic<std::size_t> max_queued{0};
   std::atomic<std::size_t> max_pump_bytes{0};  // most bytes one STREAM pump() sent
   std::atomic<int> reentrant_closed{0};  // on_closed() called from inside a sink call
+  std::atomic<int> offloads{0};          // OFFLOAD jobs the sink took
+  std::atomic<bool>* offload_gate = nullptr;  // handed to the first OFFLOAD's source
   std::string last_peer;
   std::string last_id;
   bool last_loopback = false;
@@ -55,7 +94,8 @@ struct Observed {
 // Line echo. Commands: "STARTTLS" (reply, start_tls, drop the rest of the buffer),
 // "QUIT" (BYE + close), "STREAM n" (n bytes honouring back-pressure), "BLAST" (keeps
 // sending from a timer, ignoring back-pressure; needs a loop), "IDLE n" (idle timeout),
-// "PAUSE" (pause_reading; the test resumes).
+// "PAUSE" (pause_reading; the test resumes), "OFFLOAD n" ("BODY n", n pattern bytes
+// through offload_body() where the sink takes them, the rest sent here, then "END").
 class EchoSession final : public proto::Session {
  public:
   EchoSession(proto::SessionSink& sink, Observed& obs, bool obey_shutdown = true,
@@ -133,6 +173,15 @@ class EchoSession final : public proto::Session {
       sink_.send("END\r\n");
       return;
     }
+    if (line.rfind("OFFLOAD ", 0) == 0) {
+      std::uint64_t n = std::stoull(line.substr(8));
+      body_ = std::make_unique<PatternSource>(n, UINT64_MAX, obs_.offload_gate);
+      obs_.offload_gate = nullptr;
+      body_left_ = n;
+      offload_head_ = "BODY " + std::to_string(n) + "\r\n";
+      offload();
+      return;
+    }
     if (line == "BLAST") {
       // Ignores back-pressure: 64 KB every millisecond whatever output_queued() says.
       blast_timer_.start(1, 1, [this] {
@@ -153,7 +202,38 @@ class EchoSession final : public proto::Session {
     }
     sink_.send(line + "\r\n");
   }
+  // Hands the rest of the body to the sink's pump; what it declines is sent from here.
+  void offload() {
+    while (body_left_ > 0) {
+      if (sink_.output_queued() >= proto::kOutputHighWater) return;  // on_writable() goes on
+      std::unique_ptr<proto::BodySource> src(std::move(body_));
+      bool taken = sink_.offload_body(offload_head_, src, body_left_, [this](proto::SessionSink::OffloadResult r) {
+        if (closed_) return;
+        body_left_ -= r.consumed;
+        body_.reset(static_cast<PatternSource*>(r.source.release()));
+        offload();
+      });
+      offload_head_.clear();
+      if (taken) {
+        ++obs_.offloads;
+        return;
+      }
+      body_.reset(static_cast<PatternSource*>(src.release()));
+      std::string chunk(static_cast<std::size_t>(std::min<std::uint64_t>(body_left_, 64 * 1024)), ' ');
+      auto step = body_->read(chunk.data(), chunk.size());
+      sink_.send(std::string_view(chunk.data(), step.written));
+      body_left_ -= step.wire;
+    }
+    if (body_) {
+      body_.reset();
+      sink_.send("END\r\n");
+    }
+  }
   void pump() {
+    if (body_) {
+      offload();
+      return;
+    }
     std::string chunk(64 * 1024, 'x');
     std::size_t sent = 0;
     while (stream_left_ > 0 && sink_.output_queued() < proto::kOutputHighWater) {
@@ -175,6 +255,9 @@ class EchoSession final : public proto::Session {
   bool obey_shutdown_;
   std::string buf_;
   std::size_t stream_left_ = 0;
+  std::unique_ptr<PatternSource> body_;  // OFFLOAD: the body when not with the pump
+  std::uint64_t body_left_ = 0;
+  std::string offload_head_;
   uv::Timer blast_timer_;
   bool closed_ = false;
   bool in_sink_call_ = false;

@@ -349,6 +349,58 @@ TEST_F(MessageTest, FetchHoldsNoBatchBufferWhileWaitingOrAfterwards) {
   EXPECT_LE(c.session->held_output_bytes(), 4096u) << "after the command";
 }
 
+// Large literals go to the transport's body pump (SessionSink::offload_body) when it takes
+// them. Whatever the pump does (sends all, stops at a full socket after any number of
+// octets, stops because the source met an uncached block), the client gets exactly the
+// bytes the loop alone would send: LF files converted, '.' lines untouched, the literal
+// resumed at the right octet, messages over the per-job limit handed over in parts.
+TEST_F(MessageTest, FetchThroughTheBodyPumpSendsTheSameBytesWhereverItStops) {
+  auto lf_message = [](std::size_t size, char fill) {
+    std::string m = "Subject: lf " + std::string(1, fill) + "\n\n";
+    for (int i = 0; m.size() < size; ++i)
+      m += (i % 7 == 0 ? "." : "") + std::string(60 + i % 37, fill) + "\n";
+    return m;
+  };
+  deliver("alice", lf_message(100 * 1024, 'p'));
+  deliver("alice", lf_message(700 * 1024, 'q'));
+  deliver("alice", lf_message(2600 * 1024, 'r'));  // more than one hand-over
+  deliver("alice", lf_message(3 * 1024, 's'));
+  auto seven = [&]() -> Client& {
+    Client& c = connect();
+    c.login();
+    EXPECT_THAT(c.cmd("S SELECT INBOX"), HasSubstr("* 7 EXISTS"));
+    return c;
+  };
+  Client& ref = seven();
+  const std::string expected = ref.cmd("a FETCH 1:* BODY.PEEK[]");
+  ASSERT_THAT(expected, HasSubstr("a OK"));
+
+  struct Plan {
+    std::uint64_t max;
+    bool stopped;
+  };
+  const std::vector<std::vector<Plan>> plans = {
+      {{UINT64_MAX, false}},                                // the pump sends everything
+      {{50'000, false}, {1, false}, {123'457, false}},      // full sockets at odd octets
+      {{70'000, true}, {UINT64_MAX, false}, {0, true}},     // sources that stop
+  };
+  for (std::size_t p = 0; p < plans.size(); ++p) {
+    Client& c = seven();
+    c.sink->offload = true;
+    c.session->on_data("a FETCH 1:* BODY.PEEK[]\r\n");
+    std::size_t step = 0;
+    for (int i = 0; i < 10000 && !has_tagged(c.sink->output, "a"); ++i) {
+      settle();
+      const Plan& plan = plans[p][step++ % plans[p].size()];
+      c.sink->pump(plan.max, plan.stopped);
+    }
+    EXPECT_GE(c.sink->offloads, 3u) << "plan " << p;
+    std::string got = c.sink->take();
+    EXPECT_EQ(got.size(), expected.size()) << "plan " << p;
+    EXPECT_TRUE(got == expected) << "plan " << p << ": bytes differ";
+  }
+}
+
 TEST_F(MessageTest, NewKeywordIsAnnouncedBeforeAnyFetchShowsIt) {
   // imaptest "Keyword used without being in FLAGS": RFC 3501 §7.2.6 FLAGS and
   // PERMANENTFLAGS must list a keyword before a FETCH response carries it.
