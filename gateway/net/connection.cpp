@@ -384,7 +384,8 @@ void Connection::finish_burst(ssize_t result) {
 
 bool Connection::offload_body(std::string_view head, std::unique_ptr<proto::BodySource>& source,
                               std::uint64_t length, std::function<void(OffloadResult)> done) {
-  if (state_ != State::open || tls_ || inflight_ != 0 || delegated_ || !source || length == 0) {
+  if (state_ != State::open || tls_ || inflight_ != 0 || delegated_ || !source || length == 0 ||
+      !server_.pump_wanted()) {
     send(head);
     return false;
   }

@@ -164,8 +164,7 @@ void Server::schedule(Connection* c) {
 }
 
 bool Server::submit_body(std::unique_ptr<PumpJob>& job) {
-  if (!pump_enabled_ || shutting_down_) return false;
-  return pump_.submit(job);
+  return pump_wanted() && pump_.submit(job);
 }
 
 void Server::bury(Connection* c) {

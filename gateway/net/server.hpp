@@ -147,6 +147,8 @@ class Server {
   void connection_finished(Connection* c);
   // Hands a body job to the pump; false (the job untouched) when there is none.
   bool submit_body(std::unique_ptr<PumpJob>& job);
+  // Whether submit_body() may take jobs now (not switched off, not shutting down).
+  bool pump_wanted() const { return pump_enabled_ && !shutting_down_; }
   // A closed connection whose deletion waited for its pump job.
   void bury(Connection* c);
 

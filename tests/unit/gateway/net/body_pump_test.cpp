@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
 #include <thread>
 #include <vector>
@@ -228,6 +229,29 @@ TEST(NetServer, OffloadedBodyArrivesWholeAndInOrderThroughASlowReader) {
   EXPECT_EQ(h.server().stats("imap").bytes_out,
             std::string("HELLO\r\nBODY 5000000\r\n").size() + n + 5 + 7);
   EXPECT_EQ(obs.closed, 1);
+}
+
+// MAILBRIDGE_PUMP=0: the connection declines every offload before writing anything, and
+// the session streams the body itself; the peer gets the same bytes.
+TEST(NetServer, PumpSwitchedOffDeclinesOffloadsAndTheBodyStillArrives) {
+  ::setenv("MAILBRIDGE_PUMP", "0", 1);
+  Observed obs;
+  Harness h;
+  ::unsetenv("MAILBRIDGE_PUMP");
+  ASSERT_TRUE(h.server().add_listener("127.0.0.1:0", {"imap", false, echo_factory(obs)}));
+  std::uint16_t port = h.server().listener_port(0);
+  const std::uint64_t n = 1'000'000;
+  h.run([&] {
+    int fd = connect_to(port);
+    ASSERT_EQ(read_line(fd), "HELLO");
+    ASSERT_TRUE(write_all(fd, "OFFLOAD " + std::to_string(n) + "\r\n"));
+    EXPECT_EQ(read_line(fd), "BODY " + std::to_string(n));
+    EXPECT_TRUE(read_exact(fd, n) == pattern(0, n)) << "body differs";
+    EXPECT_EQ(read_line(fd), "END");
+    ::close(fd);
+  });
+  EXPECT_EQ(obs.offloads.load(), 0);
+  EXPECT_EQ(h.server().pump_jobs(), 0u);
 }
 
 // The peer goes away while the pump holds the connection's socket: the connection closes
