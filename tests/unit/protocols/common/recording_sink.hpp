@@ -47,7 +47,7 @@ class RecordingSink : public SessionSink {
     return true;
   }
   // Runs the parked job: up to `max` wire octets of it go to `output` (fewer than its length:
-  // as if the socket filled up), then its done. `stopped`: the job reports that its source
+  // as if the socket filled up, and `queued` becomes non-zero), then its done. `stopped`: the job reports that its source
   // stopped (as at an uncached block). False when no job is parked.
   bool pump(std::uint64_t max = UINT64_MAX, bool stopped = false) {
     if (!parked_done) return false;
@@ -56,6 +56,7 @@ class RecordingSink : public SessionSink {
     const std::uint64_t want = std::min(parked_length, max);
     OffloadResult r;
     std::string buf;
+    bool ended = false;
     while (r.consumed < want) {
       auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(want - r.consumed, 65536));
       buf.resize(parked_source->room_for(chunk));
@@ -67,8 +68,14 @@ class RecordingSink : public SessionSink {
         r.source_stopped = true;
         break;
       }
-      if (step.wire < chunk) break;
+      if (step.wire < chunk) {
+        ended = true;
+        break;
+      }
     }
+    // Stopped early as at a full socket: the unsent rest waits in the queue (on_writable()).
+    if (r.consumed < parked_length && !ended && !r.source_stopped && !stopped)
+      queued = std::max<std::size_t>(queued, 1);
     r.source_stopped = r.source_stopped || stopped;
     r.source = std::move(parked_source);
     done(std::move(r));

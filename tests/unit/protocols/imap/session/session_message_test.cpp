@@ -393,6 +393,10 @@ TEST_F(MessageTest, FetchThroughTheBodyPumpSendsTheSameBytesWhereverItStops) {
       settle();
       const Plan& plan = plans[p][step++ % plans[p].size()];
       c.sink->pump(plan.max, plan.stopped);
+      if (c.sink->queued > 0) {  // the pump met a "full socket": the client reads
+        c.sink->queued = 0;
+        c.session->on_writable();
+      }
     }
     EXPECT_GE(c.sink->offloads, 3u) << "plan " << p;
     std::string got = c.sink->take();
