@@ -10,8 +10,10 @@
 //    flags keep the client's spelling (RFC 3501 §2.3.2: flags compare case-insensitively,
 //    the session does that).
 //  - Mailbox names arrive decoded from modified UTF-7 (RFC 3501 §5.1.3) into UTF-8;
-//    "INBOX" in any case is canonicalised to "INBOX" (RFC 3501 §5.1). 8-bit bytes or invalid
-//    modified UTF-7 never reach here: the parser answers ParseError{bad_mailbox_name}.
+//    "INBOX" in any case is canonicalised to "INBOX" (RFC 3501 §5.1). 8-bit bytes never
+//    reach here, nor invalid modified UTF-7 in a name being created: the parser answers
+//    ParseError{bad_mailbox_name}. A looked-up name that is not valid modified UTF-7 arrives
+//    with MailboxName::undecodable set.
 //  - Sequence sets keep '*' symbolic (value 0) and ranges in the order given; resolve them
 //    against the current maximum with SequenceSet::resolve()/contains().
 //  - Macros ALL/FAST/FULL are expanded into their FetchAtt lists (RFC 3501 §6.4.5).
@@ -149,6 +151,11 @@ struct MailboxName {
   std::string name;  // UTF-8; exactly "INBOX" in any case becomes "INBOX" ("inbox/sub" is
                      // left as sent: the hierarchy separator is the session's business)
   std::string wire;  // as sent by the client (modified UTF-7), for echoing in responses
+  // A looked-up name in printable ASCII that is not valid modified UTF-7 (RFC 9051 §5.1.3
+  // asks servers to verify the syntax only of names being created). No mailbox can carry it,
+  // so the command answers NO, as Dovecot does (imaptest "atoms"); `name` is then empty and
+  // ImapSession::to_store_name() refuses it. Names being created are BAD in the parser.
+  bool undecodable = false;
   bool is_inbox() const { return name == "INBOX"; }
   friend bool operator==(const MailboxName&, const MailboxName&) = default;
 };

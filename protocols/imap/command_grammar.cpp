@@ -271,13 +271,15 @@ bool parse_args(Cursor& cur, Command& out) {
     case CommandName::select: case CommandName::examine: case CommandName::create:
     case CommandName::delete_: case CommandName::subscribe: case CommandName::unsubscribe: {
       MailboxArgs a;
-      if (!cur.sp() || !parse_mailbox(cur, a.mailbox)) return false;
+      const NameUse use = out.name == CommandName::create ? NameUse::created : NameUse::existing;
+      if (!cur.sp() || !parse_mailbox(cur, a.mailbox, use)) return false;
       out.args = std::move(a);
       return true;
     }
     case CommandName::rename: {
       RenameArgs a;
-      if (!cur.sp() || !parse_mailbox(cur, a.from) || !cur.sp() || !parse_mailbox(cur, a.to))
+      if (!cur.sp() || !parse_mailbox(cur, a.from) || !cur.sp() ||
+          !parse_mailbox(cur, a.to, NameUse::created))
         return false;
       out.args = std::move(a);
       return true;

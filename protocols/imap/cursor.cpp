@@ -169,6 +169,14 @@ bool Cursor::fail(ParseErrorKind kind, std::string text) {
 
 namespace {
 
+bool is_printable_ascii(std::string_view wire) {
+  for (char c : wire) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7e) return false;
+  }
+  return true;
+}
+
 // Decode a mailbox/pattern from its wire form: printable ASCII modified UTF-7 only.
 bool decode_name(Cursor& cur, std::string_view wire, std::string& out) {
   for (char c : wire) {
@@ -187,10 +195,16 @@ bool decode_name(Cursor& cur, std::string_view wire, std::string& out) {
 
 }  // namespace
 
-bool parse_mailbox(Cursor& cur, MailboxName& out) {
+bool parse_mailbox(Cursor& cur, MailboxName& out, NameUse use) {
   auto wire = cur.astring();
   if (!wire) return cur.fail_syntax("expected mailbox name");
-  if (!decode_name(cur, *wire, out.name)) return false;
+  if (use == NameUse::existing && is_printable_ascii(*wire)) {
+    auto decoded = utf7_decode(*wire);
+    out.undecodable = !decoded;
+    out.name = decoded ? std::move(*decoded) : std::string();
+  } else if (!decode_name(cur, *wire, out.name)) {
+    return false;
+  }
   if (iequals(out.name, "INBOX")) out.name = "INBOX";  // RFC 3501 §5.1
   out.wire = std::move(*wire);
   return true;

@@ -93,9 +93,11 @@ class Cursor {
   std::string error_;
 };
 
-// Mailbox name (astring, RFC 3501 §5.1): 8-bit or invalid modified UTF-7 ->
-// bad_mailbox_name; "INBOX" in any case -> "INBOX".
-bool parse_mailbox(Cursor& cur, MailboxName& out);
+// Mailbox name (astring, RFC 3501 §5.1): 8-bit -> bad_mailbox_name; invalid modified UTF-7
+// -> bad_mailbox_name for a name being created (CREATE, RENAME's new name), otherwise parsed
+// with `undecodable` set; "INBOX" in any case -> "INBOX".
+enum class NameUse : std::uint8_t { existing, created };
+bool parse_mailbox(Cursor& cur, MailboxName& out, NameUse use = NameUse::existing);
 // list-mailbox = 1*list-char / string, decoded from modified UTF-7 (RFC 3501 §6.3.8).
 bool parse_list_mailbox(Cursor& cur, std::string& out);
 // flag-list "(" [flag *(SP flag)] ")"; `parens` false reads flag *(SP flag) (STORE).

@@ -543,6 +543,7 @@ std::optional<std::string> ImapSession::to_store_name(std::string_view utf8) con
 }
 
 std::optional<std::string> ImapSession::to_store_name(const MailboxName& name) const {
+  if (name.undecodable) return std::nullopt;  // no mailbox can be named so (command.hpp)
   return to_store_name(std::string_view(name.name));
 }
 

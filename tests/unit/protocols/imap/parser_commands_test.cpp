@@ -89,12 +89,31 @@ TEST(ImapParserCommands, MailboxNameEncodingErrors) {
   for (const char* bad : {"a SELECT Entw\xc3\xbcrfe\r\n", "a SELECT \"caf\xc3\xa9\"\r\n",
                           "a SELECT {4}\r\nA\tB\x01\r\n", "a CREATE &Jjo\r\n", "a CREATE &AGE-\r\n",
                           "a CREATE a&-&\r\n", "a RENAME x &ZeVnLIqe-&ZeVnLIqe-\r\n",
-                          "a COPY 1 &2D0-\r\n", "a LIST \"\" \"caf\xc3\xa9*\"\r\n"}) {
+                          "a COPY 1 \"caf\xc3\xa9\"\r\n", "a LIST \"\" \"caf\xc3\xa9*\"\r\n"}) {
     ParseError e = error_of(bad);
     EXPECT_EQ(e.kind, ParseErrorKind::bad_mailbox_name) << bad;
     EXPECT_FALSE(e.fatal);
     EXPECT_EQ(e.tag, "a");
   }
+}
+
+// A looked-up name that is printable ASCII but not modified UTF-7 parses, marked undecodable
+// (the session answers NO); the same name being created is a parse error (BAD).
+TEST(ImapParserCommands, LookedUpNameThatIsNotModifiedUtf7IsMarkedUndecodable) {
+  for (const char* cmd : {"a SELECT &Jjo\r\n", "a EXAMINE a&-&\r\n", "a STATUS &AGE- (MESSAGES)\r\n",
+                          "a DELETE &2D0-\r\n", "a COPY 1 &2D0-\r\n", "a RENAME &Jjo x\r\n"}) {
+    Command c = one(cmd);
+    const MailboxName* m = nullptr;
+    if (auto* a = std::get_if<MailboxArgs>(&c.args)) m = &a->mailbox;
+    if (auto* a = std::get_if<StatusArgs>(&c.args)) m = &a->mailbox;
+    if (auto* a = std::get_if<CopyArgs>(&c.args)) m = &a->mailbox;
+    if (auto* a = std::get_if<RenameArgs>(&c.args)) m = &a->from;
+    ASSERT_NE(m, nullptr) << cmd;
+    EXPECT_TRUE(m->undecodable) << cmd;
+    EXPECT_EQ(m->name, "") << cmd;
+  }
+  EXPECT_FALSE(one("a SELECT Entw&APw-rfe\r\n").get<MailboxArgs>().mailbox.undecodable);
+  EXPECT_EQ(one("a SELECT &Jjo\r\n").get<MailboxArgs>().mailbox.wire, "&Jjo");
 }
 
 TEST(ImapParserCommands, Rename) {

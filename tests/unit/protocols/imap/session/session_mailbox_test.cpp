@@ -239,8 +239,40 @@ TEST_F(ImapSessionTest, ListPatternNotModifiedUtf7IsMatchedAsWritten) {
   std::string r = c.cmd("a LIST \"\" !#$&'+,-.0123456789:;<=>?@^_`|[}%*");
   EXPECT_THAT(r, HasSubstr("a OK"));
   EXPECT_THAT(r, Not(HasSubstr("* LIST")));
-  EXPECT_THAT(c.cmd("b SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}"), HasSubstr("b BAD"));
+  EXPECT_THAT(c.cmd("b SELECT !#$&'+,-.0123456789:;<=>?@^_`|[}"), HasSubstr("b NO"));
   EXPECT_THAT(c.cmd("c LIST \"\" \"caf\xc3\xa9*\""), HasSubstr("c BAD"));
+}
+
+// RFC 9051 §5.1.3 asks servers to check the modified UTF-7 of names being created; a name
+// that is looked up and is not valid modified UTF-7 names no mailbox, so the command answers
+// NO (as Dovecot does, imaptest "atoms"), while CREATE and RENAME's new name answer BAD, and
+// 8-bit bytes are BAD everywhere.
+TEST_F(ImapSessionTest, InvalidModifiedUtf7IsBadWhenCreatedAndNoWhenLookedUp) {
+  deliver("alice", kMessage);
+  Client& c = connect();
+  c.login();
+  EXPECT_THAT(c.cmd("a SELECT INBOX"), HasSubstr("a OK"));
+  std::string r = c.cmd("b SELECT \"bad&Jjo\"");
+  EXPECT_THAT(r, HasSubstr("* OK [CLOSED]"));  // a failed SELECT deselects (RFC 3501 §6.3.1)
+  EXPECT_THAT(r, HasSubstr("b NO "));
+  EXPECT_THAT(c.cmd("c FETCH 1 FLAGS"), HasSubstr("c BAD"));
+  EXPECT_THAT(c.cmd("d EXAMINE &AGE-"), HasSubstr("d NO "));
+  EXPECT_THAT(c.cmd("e STATUS a&-& (MESSAGES)"), HasSubstr("e NO "));
+  EXPECT_THAT(c.cmd("f DELETE bad&Jjo"), HasSubstr("f NO "));
+  EXPECT_THAT(c.cmd("g SUBSCRIBE bad&Jjo"), HasSubstr("g NO "));
+  EXPECT_THAT(c.cmd("h RENAME bad&Jjo Elsewhere"), HasSubstr("h NO "));
+  EXPECT_THAT(c.cmd("i RENAME INBOX bad&Jjo"), HasSubstr("i BAD "));
+  EXPECT_THAT(c.cmd("j CREATE bad&Jjo"), HasSubstr("j BAD "));
+  EXPECT_THAT(c.cmd(append_cmd("k", "bad&Jjo", kMessage)), HasSubstr("k NO "));
+  EXPECT_THAT(c.cmd("l SELECT INBOX"), HasSubstr("l OK"));
+  EXPECT_THAT(c.cmd("m COPY 1 bad&Jjo"), HasSubstr("m NO "));
+  EXPECT_THAT(c.cmd("n MOVE 1 bad&Jjo"), HasSubstr("n NO "));
+  EXPECT_THAT(c.cmd("o SELECT \"caf\xc3\xa9\""), HasSubstr("o BAD "));
+  // Nothing was created or moved by any of it.
+  r = c.cmd("p LIST \"\" *");
+  EXPECT_THAT(r, Not(HasSubstr("bad")));
+  EXPECT_THAT(r, Not(HasSubstr("Elsewhere")));
+  EXPECT_THAT(c.cmd("q STATUS INBOX (MESSAGES)"), HasSubstr("(MESSAGES 1)"));
 }
 
 // MULTIAPPEND (RFC 3502): all messages land, with their own flags, and APPENDUID names the
