@@ -106,6 +106,12 @@ void Pop3Session::close_session() {
 void Pop3Session::release() {
   if (observing_ && mailbox_) mailbox_->remove_observer(this);
   observing_ = false;
+  // A RETR completed: its \Seen is stored even if the client left without QUIT. The store
+  // finishes the operation without this session (no origin, nothing to call back).
+  if (mailbox_ && !seen_batch_.empty())
+    mailbox_->store_flags(std::move(seen_batch_), store::FlagOp::add, store::kSeen, {}, nullptr,
+                          [](store::StoreResult<std::vector<store::Change>>) {});
+  seen_batch_.clear();
   mailbox_.reset();
   user_store_.reset();
   if (locked_) services_.locks.unlock(user_);

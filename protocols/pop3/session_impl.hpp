@@ -84,6 +84,7 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
     std::uint64_t size = 0;
     bool deleted = false;       // DELE in this session
     bool seen_pending = false;  // RETR with seen_on_retr = quit
+    bool seen_requested = false;  // RETR with seen_on_retr = immediate asked the store for \Seen
     bool retrieved = false;     // a RETR of it completed in this session (EXPIRE)
   };
 
@@ -168,11 +169,16 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   // A RETR/TOP marks the session busy without pausing the connection's reads: most finish
   // inside the call that started them (page-cache hits), and a pause + resume costs two
   // epoll_ctl calls per message. This pauses them once the command really waits (pool
-  // read, output back-pressure, the \Seen store), before control returns to the loop.
+  // read, output back-pressure), before control returns to the loop.
   void pause_while_waiting();
   void on_chunk(store::StoreResult<std::string> result);
   void transfer_done();
-  void apply_seen(std::vector<store::Uid> uids);
+  // seen_on_retr = immediate: \Seen is stored behind the RETR, not before the next command.
+  // While one store runs, later RETRs' UIDs gather in seen_batch_ and go in the next one:
+  // one rename each but one directory fsync per batch. QUIT waits for them (seen_drained).
+  void request_seen(store::Uid uid);
+  void store_seen_batch();
+  void seen_drained();
   void update_apply_deletes();
   void update_finished(bool ok, std::string_view error_text);
 
@@ -211,6 +217,9 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   // Message index of the RETR in progress; set when it is dispatched, cleared by any -ERR,
   // and turned into Message::retrieved when the command completes (finish_async).
   std::optional<std::size_t> retr_pending_;
+  std::vector<store::Uid> seen_batch_;  // \Seen not yet handed to the store
+  bool seen_storing_ = false;           // a \Seen store_flags is in flight
+  bool quit_waits_for_seen_ = false;    // QUIT resumes once the \Seen stores are done
 
   const char* command_name_ = nullptr;  // the command being timed, or null
   std::chrono::steady_clock::time_point command_start_{};

@@ -327,12 +327,11 @@ void Pop3Session::transfer_done() {
   if (t.is_retr) {
     // RFC 1939 leaves \Seen to the server; DESIGN.md: RETR sets it per seen_on_retr, TOP never.
     if (settings_.seen_on_retr == SeenOnRetr::immediate) {
+      Message& m = messages_[t.index];
       const store::MessageInfo* info = mailbox_->find(t.uid);
-      if (info != nullptr && (info->flags & store::kSeen) == 0) {
-        // The next command waits until \Seen is stored: a QUIT right after a RETR answered
-        // from the page cache must not overtake it (the flag is on disk when +OK arrives).
-        pause_while_waiting();
-        return apply_seen({t.uid});
+      if (info != nullptr && (info->flags & store::kSeen) == 0 && !m.seen_requested) {
+        m.seen_requested = true;
+        request_seen(t.uid);
       }
     } else if (settings_.seen_on_retr == SeenOnRetr::quit) {
       messages_[t.index].seen_pending = true;
@@ -341,12 +340,28 @@ void Pop3Session::transfer_done() {
   finish_async();
 }
 
-void Pop3Session::apply_seen(std::vector<store::Uid> uids) {
+void Pop3Session::request_seen(store::Uid uid) {
+  seen_batch_.push_back(uid);
+  if (!seen_storing_) store_seen_batch();
+}
+
+void Pop3Session::store_seen_batch() {
+  seen_storing_ = true;
+  std::vector<store::Uid> uids;
+  uids.swap(seen_batch_);
   mailbox_->store_flags(std::move(uids), store::FlagOp::add, store::kSeen, {}, this,
                         guarded([this](store::StoreResult<std::vector<store::Change>> r) {
                           if (!r) log_info(fmt::format("setting \\Seen failed: {}", r.error().internal_text));
-                          if (state_ == State::transaction) finish_async();  // the RETR is complete
+                          seen_storing_ = false;
+                          if (!seen_batch_.empty() && mailbox_) return store_seen_batch();
+                          seen_drained();
                         }));
+}
+
+void Pop3Session::seen_drained() {
+  if (!quit_waits_for_seen_) return;
+  quit_waits_for_seen_ = false;
+  cmd_quit_transaction();
 }
 
 void Pop3Session::cmd_dele(const Command& cmd) {
@@ -415,6 +430,11 @@ std::size_t Pop3Session::mark_expired() {
 void Pop3Session::cmd_quit_transaction() {
   state_ = State::update;
   set_busy(true);
+  // +OK means every RETR's \Seen is stored (a client may look over IMAP right after).
+  if (seen_storing_) {
+    quit_waits_for_seen_ = true;
+    return;
+  }
   if (const std::size_t n = mark_expired(); n > 0) {
     log_info(fmt::format("QUIT: {} messages expired (EXPIRE {})", n, *settings_.expire_days));
   }

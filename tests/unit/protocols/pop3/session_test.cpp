@@ -173,6 +173,43 @@ TEST_F(Pop3SessionTest, RetrStuffsAndSetsSeenImmediately) {
   EXPECT_EQ(h.inbox()->find(2)->flags & store::kSeen, 0);
 }
 
+// seen_on_retr = immediate stores \Seen behind the RETR: the next RETRs are answered while
+// the first store runs, their UIDs go to the store together in the next one, a message
+// retrieved twice is asked for once, and QUIT answers only once every store is done.
+TEST_F(Pop3SessionTest, RetrDoesNotWaitForItsSeenAndLaterOnesAreStoredTogether) {
+  h.inbox()->add(kMsg2);  // 3
+  logged_in();
+  h.inbox()->hold_flag_completions = true;
+  const std::string out = h.send("RETR 1\r\nRETR 2\r\nRETR 1\r\nRETR 3\r\n");
+  std::size_t answers = 0;
+  for (std::size_t at = out.find("+OK "); at != std::string::npos; at = out.find("+OK ", at + 1)) ++answers;
+  EXPECT_EQ(answers, 4u) << out;
+  using Batches = std::vector<std::vector<store::Uid>>;
+  EXPECT_EQ(h.inbox()->flag_batches, (Batches{{1}}));
+  EXPECT_EQ(h.send("QUIT\r\n"), "");  // waits for the \Seen stores
+  h.inbox()->hold_flag_completions = false;
+  h.inbox()->release_held();
+  h.run();
+  EXPECT_EQ(h.sink.take(), "+OK Logging out.\r\n");
+  EXPECT_EQ(h.inbox()->flag_batches, (Batches{{1}, {2, 3}}));
+  for (store::Uid uid : {1u, 2u, 3u}) EXPECT_NE(h.inbox()->find(uid)->flags & store::kSeen, 0) << uid;
+}
+
+// A client that leaves without QUIT still gets \Seen on what it retrieved (RETR completed),
+// including the UIDs that were waiting behind a store in flight.
+TEST_F(Pop3SessionTest, SeenWaitingBehindAStoreIsStoredWhenTheClientDrops) {
+  logged_in();
+  h.inbox()->hold_flag_completions = true;
+  h.send("RETR 1\r\nRETR 2\r\n");
+  using Batches = std::vector<std::vector<store::Uid>>;
+  EXPECT_EQ(h.inbox()->flag_batches, (Batches{{1}}));
+  h.session->on_closed();
+  EXPECT_EQ(h.inbox()->flag_batches, (Batches{{1}, {2}}));
+  EXPECT_NE(h.inbox()->find(2)->flags & store::kSeen, 0);
+  h.inbox()->release_held();
+  h.run();  // the completion of a closed session's store is dropped, not run
+}
+
 TEST_F(Pop3SessionTest, TopNeverSetsSeen) {
   logged_in();
   EXPECT_EQ(h.send("TOP 1 1\r\n"), "+OK\r\nSubject: one\r\nFrom: a@b\r\n\r\nline1\r\n.\r\n");

@@ -141,6 +141,7 @@ class MemoryMailbox final : public store::Mailbox {
                    std::vector<std::string> kws, store::MailboxObserver*,
                    std::function<void(store::StoreResult<std::vector<store::Change>>)> done) override {
     ++flag_calls;
+    flag_batches.push_back(uids);
     if (fail_mutations) {
       q_.post([done = std::move(done)] {
         done(mb::unexpected(store::Error{store::ErrorKind::temp, "disk", "EIO"}));
@@ -166,7 +167,14 @@ class MemoryMailbox final : public store::Mailbox {
         }
       }
     }
-    q_.post([done = std::move(done), changes] { done(changes); });
+    auto complete = [done = std::move(done), changes] { done(changes); };
+    if (hold_flag_completions) held_.push_back(std::move(complete));
+    else q_.post(std::move(complete));
+  }
+  // Lets the store_flags completions held so far run (the flags themselves are already set).
+  void release_held() {
+    for (auto& f : held_) q_.post(std::move(f));
+    held_.clear();
   }
   void expunge(std::vector<store::Uid> uids, store::MailboxObserver*,
                std::function<void(store::StoreResult<std::vector<store::Uid>>)> done) override {
@@ -216,6 +224,8 @@ class MemoryMailbox final : public store::Mailbox {
   std::uint32_t uidvalidity_value = 0x5F00AA01;
   bool fail_mutations = false;
   int flag_calls = 0;
+  std::vector<std::vector<store::Uid>> flag_batches;  // the UIDs of each store_flags call
+  bool hold_flag_completions = false;                 // until release_held()
   int expunge_calls = 0;
   int reads = 0;
   int rescans = 0;
@@ -228,6 +238,7 @@ class MemoryMailbox final : public store::Mailbox {
   std::vector<store::MessageInfo> infos_;
   std::map<store::Uid, std::string> bodies_;
   std::vector<std::string> keywords_;
+  std::vector<std::function<void()>> held_;
 };
 
 class MemoryUserStore final : public store::UserStore {
