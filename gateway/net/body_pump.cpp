@@ -127,6 +127,7 @@ void BodyPump::run_job(PumpJob& job) {
     const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kStep, job.length - job.consumed));
     proto::BodySource::Step step = source.read(buf, want);
     job.consumed += step.wire;
+    if (step.written > 0) job.last_byte = static_cast<unsigned char>(buf[step.written - 1]);
     std::size_t off = 0;
     while (off < step.written) {
       ssize_t n = ::send(job.fd, buf + off, step.written - off, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -149,7 +150,10 @@ void BodyPump::run_job(PumpJob& job) {
       job.source_stopped = true;
       return;
     }
-    if (step.wire < want) return;  // the end of the message
+    if (step.wire < want) {  // the end of the message
+      job.source_ended = true;
+      return;
+    }
   }
 }
 

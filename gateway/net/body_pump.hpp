@@ -17,7 +17,7 @@
 //   - A job sends up to `length` wire octets of its source with send(MSG_DONTWAIT |
 //     MSG_NOSIGNAL) in kStep steps, and stops early at EAGAIN (the converted bytes the socket
 //     did not take come back in `leftover`), at a send error (`error` = errno), or when the
-//     source stops (would_block / failed: `source_stopped`). `consumed` counts the source's
+//     source stops (would_block / failed: `source_stopped`) or ends (`source_ended`). `consumed` counts the source's
 //     wire octets that were sent or are in `leftover`.
 //   - The socket must stay open until the job comes back: the owner neither writes to it
 //     nor closes it meanwhile (Connection's "delegated" state).
@@ -57,8 +57,10 @@ struct PumpJob {
   std::uint64_t consumed = 0;  // wire octets of the source sent or in `leftover`
   std::uint64_t sent = 0;      // bytes the socket took
   std::string leftover;        // converted bytes the socket did not take (EAGAIN)
+  int last_byte = -1;          // the last byte made (sent or in leftover); -1: none
   int error = 0;               // errno of a failed send (EPIPE, ECONNRESET, ...)
   bool source_stopped = false;
+  bool source_ended = false;   // the source gave fewer octets than asked: its end
 };
 
 class BodyPump {

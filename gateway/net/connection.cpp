@@ -454,6 +454,8 @@ void Connection::pump_finished(std::unique_ptr<PumpJob> job) {
   result.consumed = job->consumed;
   result.source = std::move(job->source);
   result.source_stopped = job->source_stopped;
+  result.last_byte = job->last_byte;
+  result.source_ended = job->source_ended;
   if (done) done(std::move(result));
 }
 

@@ -40,6 +40,8 @@ class SessionSink {
     std::uint64_t consumed = 0;  // wire octets of the source sent or queued (in order)
     std::unique_ptr<BodySource> source;  // back to the caller, positioned after them
     bool source_stopped = false;  // would_block / failed: read the rest another way
+    int last_byte = -1;  // the last byte of those octets as made (escapes included); -1: none
+    bool source_ended = false;  // the source had fewer octets than asked: the file ended
   };
   // Sends `head` and then up to `length` octets of `source` from the transport's own thread
   // (the body pump), so reading, converting and copying a large literal into the socket

@@ -52,6 +52,10 @@ inline constexpr unsigned kMaxSyncRetrDepth = 8;
 // page cache on the loop (read_next_chunk): few pool round trips per message; with the
 // output high-water mark it bounds what one RETR holds (< 1 MB, issue #4 asks < 2 MB).
 inline constexpr std::size_t kPoolChunk = 256 * 1024;
+// RETRs of messages (or rests) this long are sent by the transport's body pump thread
+// (SessionSink::offload_body), up to kOffloadMax per hand-over; see try_offload().
+inline constexpr std::uint64_t kOffloadMin = 64 * 1024;
+inline constexpr std::uint64_t kOffloadMax = 1024 * 1024;
 
 // Whether RETR reads the rest of a large message on the thread pool (default off: more CPU
 // per message, see read_next_chunk; the environment's MAILBRIDGE_RETR_POOL=1 at the first
@@ -101,6 +105,9 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
     bool pool_stream = false;
     std::size_t requested = 0;  // size of the read in flight: a shorter answer is the end
     BodyWriter writer;
+    // The rest of the message as a source another thread may read (open_body_now, stuffed),
+    // at `offset`: with the pump, or read here by send_chunk_now().
+    std::unique_ptr<proto::BodySource> body;
   };
 
   // ---- plumbing (session.cpp)
@@ -154,6 +161,10 @@ class Pop3Session final : public proto::Session, public store::MailboxObserver {
   void cmd_list(const Command& cmd);
   void cmd_uidl(const Command& cmd);
   void cmd_retr_top(const Command& cmd, bool is_retr);
+  // Hands the rest of a large RETR (up to kOffloadMax) to the transport's body pump; false
+  // when it cannot (no source without waiting, TLS, output in flight): stream it here.
+  bool try_offload();
+  void on_offloaded(proto::SessionSink::OffloadResult result);
   void cmd_dele(const Command& cmd);
   void cmd_rset(const Command& cmd);
   void cmd_noop(const Command& cmd);

@@ -164,7 +164,51 @@ void Pop3Session::cmd_retr_top(const Command& cmd, bool is_retr) {
   read_next_chunk();
 }
 
+bool Pop3Session::try_offload() {
+  Transfer& t = *transfer_;
+  const std::uint64_t left = t.size > t.offset ? t.size - t.offset : 0;
+  if (!t.is_retr || t.pool_stream || left < kOffloadMin) return false;
+  if (!t.body) t.body = mailbox_->open_body_now(t.uid, t.offset, BodyWriter::kStuffByte);
+  if (!t.body) return false;
+  if (!t.header_sent) {
+    // Committed now: the source is open, so the answer is this message (or a cut-off
+    // connection if the disk fails mid-way, as on the other paths).
+    t.header_sent = true;
+    consecutive_errors_ = 0;
+    out_.append("+OK ");
+    append_number(out_, t.size);
+    out_.append(" octets\r\n");
+  }
+  const std::uint64_t length = std::min(left, kOffloadMax);
+  const bool taken = sink_.offload_body(
+      out_, t.body, length,
+      guarded([this](proto::SessionSink::OffloadResult r) { on_offloaded(std::move(r)); }));
+  out_.clear();  // sent or queued either way
+  if (!taken) return false;
+  pause_while_waiting();
+  return true;
+}
+
+void Pop3Session::on_offloaded(proto::SessionSink::OffloadResult r) {
+  if (!active() || !transfer_) return;
+  Transfer& t = *transfer_;
+  t.offset += r.consumed;
+  if (r.last_byte >= 0) t.writer.wrote(static_cast<char>(r.last_byte));
+  if (!r.source_stopped) t.body = std::move(r.source);
+  // The file may end before its size said (as with read_now): the message ends there.
+  if (t.offset >= t.size || r.source_ended) {
+    t.writer.finish(out_);
+    return transfer_done();
+  }
+  if (sink_.output_queued() > 0) {  // a full socket: the unsent rest is queued
+    t.waiting_writable = true;  // resumed by on_writable()
+    return;
+  }
+  read_next_chunk();
+}
+
 void Pop3Session::read_next_chunk() {
+  if (try_offload()) return;
   // Page-cache hits are served on the loop; the thread pool only when the disk is needed.
   // A RETR that completes here runs finish_async(), which may start the next pipelined
   // RETR from inside this call: past kMaxSyncRetrDepth nested ones the pool read unwinds
@@ -214,7 +258,18 @@ Pop3Session::ChunkStep Pop3Session::send_chunk_now() {
     std::memcpy(buf + out_.size(), line.data(), line.size());
     used = line.size();
   }
-  auto r = mailbox_->read_now(t.uid, t.offset, want, buf + out_.size() + used, BodyWriter::kStuffByte);
+  std::optional<store::StoreResult<store::Mailbox::ReadNow>> r;
+  if (t.body) {
+    // The source try_offload() opened (the pump declined): the same open file, in place.
+    proto::BodySource::Step step = t.body->read(buf + out_.size() + used, want);
+    if (step.status != proto::BodySource::Status::ok) {
+      t.body.reset();  // what it wrote is not sent: the pool path reads from t.offset
+      return ChunkStep::would_block;
+    }
+    r = store::StoreResult<store::Mailbox::ReadNow>(store::Mailbox::ReadNow{step.wire, step.written});
+  } else {
+    r = mailbox_->read_now(t.uid, t.offset, want, buf + out_.size() + used, BodyWriter::kStuffByte);
+  }
   if (!r) return ChunkStep::would_block;
   if (!*r) {
     on_chunk(store::StoreResult<std::string>(mb::unexpected(r->error())));

@@ -56,12 +56,12 @@ class RecordingSink : public SessionSink {
     const std::uint64_t want = std::min(parked_length, max);
     OffloadResult r;
     std::string buf;
-    bool ended = false;
     while (r.consumed < want) {
       auto chunk = static_cast<std::size_t>(std::min<std::uint64_t>(want - r.consumed, 65536));
       buf.resize(parked_source->room_for(chunk));
       BodySource::Step step = parked_source->read(buf.data(), chunk);
       output.append(buf.data(), step.written);
+      if (step.written > 0) r.last_byte = static_cast<unsigned char>(buf[step.written - 1]);
       queued_total += step.written;
       r.consumed += step.wire;
       if (step.status != BodySource::Status::ok) {
@@ -69,12 +69,12 @@ class RecordingSink : public SessionSink {
         break;
       }
       if (step.wire < chunk) {
-        ended = true;
+        r.source_ended = true;
         break;
       }
     }
     // Stopped early as at a full socket: the unsent rest waits in the queue (on_writable()).
-    if (r.consumed < parked_length && !ended && !r.source_stopped && !stopped)
+    if (r.consumed < parked_length && !r.source_ended && !r.source_stopped && !stopped)
       queued = std::max<std::size_t>(queued, 1);
     r.source_stopped = r.source_stopped || stopped;
     r.source = std::move(parked_source);

@@ -301,5 +301,82 @@ TEST_F(MaildirSessionTest, LargeRetrSameBytesOnEveryReadPath) {
   store::maildir::set_read_nowait_enabled(true);
 }
 
+// Large RETRs go to the transport's body pump (SessionSink::offload_body) when it takes
+// them. Wherever the pump stops (all sent, a full socket after any number of octets, a
+// source that met an uncached block), the client gets the bytes the loop alone sends:
+// stuffed dot lines, a last line without a line end terminated, messages over the per-job
+// limit handed over in parts, and pipelined commands answered after the terminator.
+TEST_F(MaildirSessionTest, LargeRetrThroughTheBodyPumpSameBytesWhereverItStops) {
+  std::mt19937 rng(7);
+  auto stored_message = [&](std::size_t size, bool final_lf) {
+    std::string m = "Subject: pump\n\n";
+    while (m.size() < size) {
+      if (rng() % 4 == 0) m += '.';
+      m.append(1 + rng() % 90, static_cast<char>('a' + rng() % 26));
+      m += '\n';
+    }
+    if (!final_lf) m += "no final line end";
+    return m;
+  };
+  auto expected = [](const std::string& stored) {
+    std::string wire;
+    for (char ch : stored) {
+      if (ch == '\n') wire += '\r';
+      wire += ch;
+    }
+    std::string out = "+OK " + std::to_string(wire.size()) + " octets\r\n";
+    bool line_start = true;
+    for (char ch : wire) {
+      if (line_start && ch == '.') out += '.';
+      out += ch;
+      line_start = ch == '\n';
+    }
+    if (!line_start) out += "\r\n";
+    return out + ".\r\n";
+  };
+  const std::vector<std::string> stored = {stored_message(80 * 1024, true), stored_message(2500 * 1024, false),
+                                           stored_message(300 * 1024, false), stored_message(5 * 1024, true)};
+  for (std::size_t i = 0; i < stored.size(); ++i) deliver(std::to_string(1000 + i) + ".pump.host", stored[i]);
+
+  struct Plan {
+    std::uint64_t max;
+    bool stopped;
+  };
+  const std::vector<std::vector<Plan>> plans = {
+      {{UINT64_MAX, false}},
+      {{50'001, false}, {1, false}, {123'457, false}},
+      {{70'000, true}, {UINT64_MAX, false}, {0, true}},
+  };
+  for (std::size_t p = 0; p < plans.size(); ++p) {
+    Client& c = connect();
+    login(c);
+    c.sink.offload = true;
+    std::string input;
+    std::string want;
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      input += "RETR " + std::to_string(i + 1) + "\r\n";
+      want += expected(stored[i]);
+    }
+    c.session->on_data(input + "NOOP\r\n");  // pipelined
+    want += "+OK\r\n";
+    std::string out;
+    std::size_t step = 0;
+    for (int i = 0; i < 20000 && out.size() < want.size(); ++i) {
+      uv_run(&loop_, UV_RUN_NOWAIT);
+      out += c.sink.take();
+      const Plan& plan = plans[p][step++ % plans[p].size()];
+      if (c.sink.pump(plan.max, plan.stopped)) out += c.sink.take();
+      if (c.sink.queued > 0) {
+        c.sink.queued = 0;
+        c.session->on_writable();
+      }
+    }
+    EXPECT_GE(c.sink.offloads, 3u) << "plan " << p;
+    EXPECT_EQ(out.size(), want.size()) << "plan " << p;
+    EXPECT_TRUE(out == want) << "plan " << p << ": bytes differ";
+    exchange(c, "QUIT\r\n", "\r\n");
+  }
+}
+
 }  // namespace
 }  // namespace mb::pop3::test
