@@ -33,6 +33,7 @@ store::StoreSettings store_settings(const config::Config& cfg) {
   s.driver = std::string(config::to_string(cfg.store.driver));
   s.path_template = cfg.store.path;
   s.fsync = cfg.store.fsync;
+  s.fsync_flags = cfg.store.fsync && cfg.store.fsync_flags;
   const auto& su = cfg.store.special_use;
   s.special_use_names[store::SpecialUse::sent] = su.sent;
   s.special_use_names[store::SpecialUse::drafts] = su.drafts;

@@ -124,6 +124,8 @@ void read_store(Reader& r, const toml::table& t, StoreConfig& out) {
       get_enum(r, v, "store.separator", kSeparators, out.separator);
     } else if (k == "fsync") {
       get_bool(r, v, "store.fsync", out.fsync);
+    } else if (k == "fsync_flags") {
+      get_bool(r, v, "store.fsync_flags", out.fsync_flags);
     } else if (k == "special_use") {
       if (const auto* st = section_table(r, v, "store.special_use")) read_special_use(r, *st, out.special_use);
     } else {

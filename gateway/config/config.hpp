@@ -91,6 +91,7 @@ struct StoreConfig {
   std::string path;                           // required; %u user, %n local part, %d domain, %%
   char separator = '/';                       // IMAP hierarchy separator presented: '/' or '.'
   bool fsync = true;                          // fsync new messages and uidlists (Maildir)
+  bool fsync_flags = false;                   // also fsync cur/ after flag renames
   SpecialUseConfig special_use;
   friend bool operator==(const StoreConfig&, const StoreConfig&) = default;
 };

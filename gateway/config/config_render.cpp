@@ -87,6 +87,8 @@ std::string render_config_toml(const Config& c) {
   out += fmt::format("path = {}   # %u user, %n local part, %d domain\n", toml_string(c.store.path));
   out += fmt::format("separator = {}\n", toml_string(std::string(1, c.store.separator)));
   out += fmt::format("fsync = {}\n", c.store.fsync ? "true" : "false");
+  out += fmt::format("fsync_flags = {}   # flag changes durable at OK (else within the filesystem's commit interval)\n",
+                     c.store.fsync_flags ? "true" : "false");
   out += "\n[store.special_use]\n";
   out += fmt::format("sent = {}\n", toml_list(c.store.special_use.sent));
   out += fmt::format("drafts = {}\n", toml_list(c.store.special_use.drafts));

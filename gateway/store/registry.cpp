@@ -46,6 +46,7 @@ class MaildirStorage final : public Storage {
     ctx->user = std::move(user);
     ctx->root = std::move(*root);
     ctx->fsync = settings_.fsync;
+    ctx->fsync_flags = settings_.fsync_flags;
     ctx->special_use_names = settings_.special_use_names;
     ctx->registry = registry_;
     UserStorePtr store = std::make_shared<maildir::MaildirUserStore>(std::move(ctx));

@@ -28,6 +28,9 @@ struct StoreSettings {
   std::string driver = "maildir";  // only "maildir" so far
   std::string path_template;
   bool fsync = true;  // fsync files and directories before acknowledging a change
+  // Flag changes (renames within cur/) too. Off: a flag change is durable within the
+  // filesystem's own commit interval, as with Dovecot; no message, UID or expunge is at risk.
+  bool fsync_flags = false;
   // A mailbox nobody uses any more stays in memory this long (at most mailbox_linger_max of
   // them), so a quick re-login (POP3 polling) reuses it: no uidlist read, no listing. 0: off.
   std::uint64_t mailbox_linger_ms = 30000;

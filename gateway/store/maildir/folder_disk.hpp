@@ -77,6 +77,8 @@ struct PendingSave {
 class FolderDisk {
  public:
   FolderDisk(std::string dir, bool fsync, bool create_if_missing);
+  // Whether set_flags() fsyncs cur/ after its renames (StoreSettings::fsync_flags).
+  void set_fsync_flags(bool on) { fsync_flags_ = on; }
 
   const std::string& dir() const { return dir_; }
   // The user's Maildir root, where the per-user UIDVALIDITY counter lives (default: dir).
@@ -175,6 +177,7 @@ class FolderDisk {
 
   std::string dir_;
   bool fsync_ = true;
+  bool fsync_flags_ = false;
   bool create_ = false;
   bool first_sync_ = true;
   bool had_uidlist_ = false;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -94,10 +95,17 @@ bool write_all(int fd, const char* data, std::size_t len) {
   return true;
 }
 
+namespace {
+std::atomic<std::uint64_t> g_dir_fsyncs{0};
+}  // namespace
+
 void fsync_dir(const std::string& path) {
+  g_dir_fsyncs.fetch_add(1, std::memory_order_relaxed);
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd) ::fsync(fd.get());
 }
+
+std::uint64_t dir_fsyncs() { return g_dir_fsyncs.load(std::memory_order_relaxed); }
 
 bool is_dir(const std::string& path) {
   struct stat st {};

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +53,8 @@ StoreResult<std::vector<std::string>> list_dir(const std::string& path);
 StoreResult<std::vector<std::string>> list_dot_dirs(const std::string& path);
 bool write_all(int fd, const char* data, std::size_t len);
 void fsync_dir(const std::string& path);
+// How many fsync_dir() calls this process made (all threads): what a change cost in flushes.
+std::uint64_t dir_fsyncs();
 Error errno_error(int err, const std::string& what);
 bool is_dir(const std::string& path);
 // mkdir -p with mode 0700; false on failure (errno set).

@@ -101,6 +101,7 @@ MaildirMailbox::MaildirMailbox(std::shared_ptr<UserContext> user, std::string na
       dir_(dir),
       disk_(std::move(dir), user_->fsync, create) {
   disk_.set_uidvalidity_root(user_->root);
+  disk_.set_fsync_flags(user_->fsync_flags);
 }
 
 MaildirMailbox::~MaildirMailbox() {

@@ -72,6 +72,7 @@ struct UserContext {
   std::string user;
   std::string root;  // the user's Maildir (INBOX)
   bool fsync = true;
+  bool fsync_flags = false;  // StoreSettings::fsync_flags
   std::map<SpecialUse, std::vector<std::string>> special_use_names;
   std::shared_ptr<MailboxRegistry> registry;
 

@@ -44,6 +44,7 @@ TEST(ConfigTest, MinimalHasDefaults) {
   EXPECT_EQ(c.store.driver, StoreDriver::maildir);
   EXPECT_EQ(c.store.separator, '/');
   EXPECT_TRUE(c.store.fsync);
+  EXPECT_FALSE(c.store.fsync_flags);
   EXPECT_EQ(c.store.special_use.sent, (std::vector<std::string>{"Sent", "Sent Messages"}));
   EXPECT_EQ(c.pop3.seen_on_retr, SeenOnRetr::immediate);
   EXPECT_EQ(c.pop3.delete_mode, DeleteMode::expunge);
@@ -71,6 +72,7 @@ TEST(ConfigTest, FullFileLoads) {
   EXPECT_EQ(c.auth.failure_delay_max_ms, 8000u);
   EXPECT_EQ(c.store.separator, '.');
   EXPECT_FALSE(c.store.fsync);
+  EXPECT_TRUE(c.store.fsync_flags);
   EXPECT_EQ(c.store.special_use.sent, std::vector<std::string>{"Sent Items"});
   EXPECT_EQ(c.store.special_use.drafts, std::vector<std::string>{"Drafts"});
   EXPECT_EQ(c.pop3.seen_on_retr, SeenOnRetr::quit);

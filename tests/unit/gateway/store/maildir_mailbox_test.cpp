@@ -491,6 +491,50 @@ TEST_F(MailboxTest, RescanWithoutChangesSkipsListingYetSeesLaterChanges) {
   EXPECT_EQ(mb->messages()[0].flags, kSeen);
 }
 
+// store.fsync_flags: a flag change (a rename within cur/) flushes cur/ only when asked; an
+// expunge always does (with store.fsync), so a deleted message cannot come back.
+TEST_F(MailboxTest, FlagRenamesFlushCurOnlyWithFsyncFlags) {
+  for (bool fsync_flags : {false, true}) {
+    SCOPED_TRACE(fsync_flags ? "fsync_flags = true" : "fsync_flags = false");
+    StoreSettings s;
+    s.path_template = tmp_ + "/%u/Maildir";
+    s.fsync = true;
+    s.fsync_flags = fsync_flags;
+    s.mailbox_linger_ms = 0;
+    auto made = make_storage(s, &loop_);
+    ASSERT_TRUE(made.has_value());
+    auto storage = std::move(*made);
+    const std::string user_name = fsync_flags ? "flags-on" : "flags-off";
+    auto user = await<StoreResult<UserStorePtr>>(&loop_, [&](auto cb) { storage->open_user(user_name, "", cb); });
+    ASSERT_TRUE(user.has_value());
+    auto r = await<StoreResult<MailboxPtr>>(&loop_, [&](auto cb) { (*user)->open("INBOX", cb); });
+    ASSERT_TRUE(r.has_value());
+    MailboxPtr mb = *r;
+    Uid a = append(*mb, kMsg);
+    Uid b = append(*mb, kMsg);
+    auto store = [&](Uid uid, FlagSet flags) {
+      auto res = await<StoreResult<std::vector<Change>>>(&loop_, [&](auto cb) {
+        mb->store_flags({uid}, FlagOp::add, flags, {}, nullptr, cb);
+      });
+      ASSERT_TRUE(res.has_value());
+      ASSERT_EQ(res->size(), 1u);
+    };
+    store(a, kFlagged);  // the first change may write the modseq reservation: not counted
+    const std::uint64_t before = maildir::dir_fsyncs();
+    store(a, kSeen);
+    store(b, kSeen);
+    EXPECT_EQ(maildir::dir_fsyncs() - before, fsync_flags ? 2u : 0u);
+    // The renames happened either way.
+    EXPECT_EQ(mb->find(a)->flags, kFlagged | kSeen);
+    const std::uint64_t before_expunge = maildir::dir_fsyncs();
+    auto gone = await<StoreResult<std::vector<Uid>>>(&loop_, [&](auto cb) { mb->expunge({b}, nullptr, cb); });
+    ASSERT_TRUE(gone.has_value());
+    EXPECT_EQ(maildir::dir_fsyncs() - before_expunge, 1u);
+    mb.reset();
+    user->reset();
+  }
+}
+
 TEST_F(MailboxTest, ReleasedMailboxLingersForReopenThenGoes) {
   StoreSettings s;
   s.path_template = tmp_ + "/%u/Maildir";
